@@ -1,0 +1,480 @@
+"""Lark grammar -> AST with spans; syntax errors rewritten into located messages."""
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+import lark
+from lark import Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken, VisitError
+
+from . import ast as A
+from .errors import PPLError, Span, did_you_mean
+
+# Reserved words cannot name variables (Stan's list, plus our `changepoints`).
+RESERVED = {
+    "for", "in", "while", "repeat", "until", "if", "then", "else", "true", "false",
+    "target", "functions", "model", "data", "parameters", "quantities", "transformed",
+    "generated", "int", "real", "complex", "vector", "row_vector", "matrix", "array",
+    "ordered", "positive_ordered", "simplex", "unit_vector", "cholesky_factor_corr",
+    "cholesky_factor_cov", "corr_matrix", "cov_matrix", "tuple", "void", "return",
+    "break", "continue", "print", "reject", "fatal_error", "profile", "changepoints",
+    "lower", "upper", "offset", "multiplier",
+}
+# `lower`, `upper`, `offset`, `multiplier` are contextual in Stan; allow them as names.
+RESERVED -= {"lower", "upper", "offset", "multiplier"}
+
+BLOCK_KEYWORDS = ["functions", "data", "transformed data", "parameters",
+                  "transformed parameters", "model", "generated quantities"]
+
+
+@functools.lru_cache(maxsize=1)
+def _lark() -> lark.Lark:
+    text = resources.files("ppl.grammar").joinpath("ppl.lark").read_text(encoding="utf-8")
+    return lark.Lark(text, parser="lalr", lexer="contextual", propagate_positions=True,
+                     maybe_placeholders=True, cache=False)
+
+
+def parse(text: str, path: str = "<string>") -> A.Program:
+    """Parse a model; raise :class:`PPLError` with a located message on failure."""
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedCharacters as e:
+        raise _char_error(e, text, path) from None
+    except UnexpectedEOF as e:
+        raise PPLError(f"unexpected end of file; expected {_expected(e.expected)}",
+                       _eof_span(text, path)) from None
+    except UnexpectedToken as e:
+        raise _token_error(e, text, path) from None
+    try:
+        return _Builder(path).transform(tree)
+    except VisitError as e:
+        if isinstance(e.orig_exc, PPLError):
+            raise e.orig_exc from None
+        raise
+
+
+# ------------------------------------------------------------------ errors
+_TERMINAL_TEXT = {
+    "SEMICOLON": "';'", "RBRACE": "'}'", "LBRACE": "'{'", "RPAR": "')'", "LPAR": "'('",
+    "RSQB": "']'", "LSQB": "'['", "COMMA": "','", "NAME": "a name", "EQUAL": "'='",
+    "COLON": "':'", "MORETHAN": "'>'", "LESSTHAN": "'<'", "TILDE": "'~'", "VBAR": "'|'",
+    "INT_LIT": "an integer", "REAL_LIT": "a real number", "STRING": "a string",
+    "$END": "end of file", "QMARK": "'?'",
+}
+
+
+def _expected(names) -> str:
+    shown = []
+    for n in sorted(names):
+        if n in _TERMINAL_TEXT:
+            shown.append(_TERMINAL_TEXT[n])
+        elif n.isupper() and not n.startswith("__"):
+            shown.append(f"'{n.lower()}'")
+    shown = sorted(set(shown))
+    if not shown:
+        return "something else"
+    if len(shown) > 6:
+        return "an expression or statement"
+    return ", ".join(shown[:-1]) + (" or " if len(shown) > 1 else "") + shown[-1]
+
+
+def _eof_span(text: str, path: str) -> Span:
+    lines = text.splitlines() or [""]
+    return Span(len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 1, path)
+
+
+def _tok_span(tok: Token, path: str) -> Span:
+    end_col = tok.end_column if tok.end_line == tok.line else tok.column + 1
+    return Span(tok.line, tok.column, tok.line, end_col or tok.column + 1, path)
+
+
+def _char_error(e: UnexpectedCharacters, text: str, path: str) -> PPLError:
+    ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+    span = Span(e.line, e.column, e.line, e.column + 1, path)
+    if text.startswith("/*", e.pos_in_stream):
+        return PPLError("unterminated comment: '/*' has no matching '*/'", span)
+    if ch == '"':
+        return PPLError("unterminated string literal", span)
+    if ch == "#":
+        return PPLError("'#' comments were removed from Stan; use '//'", span)
+    if ch == "<" and text.startswith("<-", e.pos_in_stream):
+        return PPLError("'<-' assignment was removed from Stan; use '='", span)
+    shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
+    return PPLError(f"unexpected character {shown}", span)
+
+
+def _token_error(e: UnexpectedToken, text: str, path: str) -> PPLError:
+    tok = e.token
+    expected = set(e.expected)
+    if tok.type == "$END":
+        span = _eof_span(text, path)
+        if "RBRACE" in expected:
+            return PPLError("unexpected end of file: a '{' is never closed (missing '}')", span)
+        return PPLError(f"unexpected end of file; expected {_expected(expected)}", span)
+    span = _tok_span(tok, path)
+    value = str(tok)
+    block_kw = {"FUNCTIONS", "DATA", "TRANSFORMED", "PARAMETERS", "MODEL", "GENERATED"}
+    if expected and expected <= block_kw | {"$END"} | {"DATA", "PARAMETERS", "QUANTITIES"}:
+        if tok.type == "NAME" or tok.type not in block_kw:
+            if "QUANTITIES" in expected or "PARAMETERS" in expected and "DATA" in expected and len(expected) == 2:
+                return PPLError(f"expected 'data' or 'parameters' after 'transformed', found '{value}'"
+                                if "QUANTITIES" not in expected else
+                                f"expected 'quantities' after 'generated', found '{value}'", span)
+            return PPLError(f"'{value}' is not a block name; expected one of: "
+                            + ", ".join(BLOCK_KEYWORDS) + did_you_mean(value, BLOCK_KEYWORDS + ["transformed", "generated"]), span)
+        return PPLError(f"block '{value}' is out of order or repeated; blocks must appear in the order: "
+                        + ", ".join(BLOCK_KEYWORDS), span)
+    if "NAME" in expected and tok.type != "NAME" and value.isidentifier():
+        return PPLError(f"'{value}' is a reserved word and cannot be used as a name", span)
+    if tok.type == "LSQB" and "SEMICOLON" in expected and "EQUAL" in expected:
+        return PPLError("old array syntax: declare arrays as 'array[N] real x;' not 'real x[N];'", span)
+    if "SEMICOLON" in expected and tok.line > _prev_line(text, tok):
+        # The statement ended on an earlier line: point where the ';' belongs.
+        line, col = _prev_end(text, tok)
+        return PPLError(f"missing ';' before '{value}'", Span(line, col, line, col + 1, path))
+    if tok.type == "RBRACE" and "RBRACE" not in expected:
+        return PPLError(f"unexpected '}}'; expected {_expected(expected)}", span)
+    if tok.type == "EQUAL" and "EQUAL" not in expected and "__ANON_12" not in expected:
+        return PPLError("unexpected '='; assignments are statements, use '==' to compare", span)
+    return PPLError(f"unexpected {_describe(tok)}; expected {_expected(expected)}", span)
+
+
+def _describe(tok: Token) -> str:
+    if tok.type == "NAME":
+        return f"name '{tok}'"
+    if tok.type in ("INT_LIT", "REAL_LIT"):
+        return f"number '{tok}'"
+    return f"'{tok}'"
+
+
+def _prev_position(text: str, tok: Token) -> int:
+    """Offset just past the last non-space, non-comment character before ``tok``."""
+    i = tok.start_pos - 1
+    while i >= 0:
+        if text[i].isspace():
+            i -= 1
+            continue
+        # skip a // comment ending on this line
+        line_start = text.rfind("\n", 0, i + 1) + 1
+        cpos = text.find("//", line_start, i + 1)
+        if cpos != -1:
+            i = cpos - 1
+            continue
+        break
+    return i + 1
+
+
+def _prev_line(text: str, tok: Token) -> int:
+    return text.count("\n", 0, _prev_position(text, tok)) + 1
+
+
+def _prev_end(text: str, tok: Token) -> tuple[int, int]:
+    pos = _prev_position(text, tok)
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return line, col
+
+
+# -------------------------------------------------------------- tree -> AST
+def _span(meta, path) -> Span:
+    if getattr(meta, "empty", True) and not hasattr(meta, "line"):
+        return Span(0, 0, 0, 0, path)
+    return Span(meta.line, meta.column, meta.end_line, meta.end_column, path)
+
+
+_BINOPS = {
+    "add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "elt_mul": ".*",
+    "elt_div": "./", "int_div": "%/%", "left_div": "\\", "pow": "^", "elt_pow": ".^",
+    "eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">=",
+    "and_": "&&", "or_": "||",
+}
+
+
+@v_args(meta=True)
+class _Builder(Transformer):
+    def __init__(self, path: str):
+        super().__init__(visit_tokens=False)
+        self.path = path
+
+    def sp(self, meta) -> Span:
+        return _span(meta, self.path)
+
+    def tsp(self, tok: Token) -> Span:
+        return _tok_span(tok, self.path)
+
+    # -- program and blocks
+    def start(self, meta, blocks):
+        prog = A.Program(self.sp(meta), {}, {}, self.path)
+        for name, span, body in blocks:
+            prog.blocks[name] = body
+            prog.block_spans[name] = span
+        return prog
+
+    def _block(name):
+        def build(self, meta, children):
+            body = [c for c in children if not isinstance(c, Token)]
+            flat = []
+            for c in body:
+                flat.extend(c if isinstance(c, list) else [c])
+            return name, self.sp(meta), flat
+        return build
+
+    functions_block = _block("functions")
+    data_block = _block("data")
+    transformed_data_block = _block("transformed data")
+    parameters_block = _block("parameters")
+    transformed_parameters_block = _block("transformed parameters")
+    model_block = _block("model")
+    generated_quantities_block = _block("generated quantities")
+
+    def function_def(self, meta, children):
+        name = children[1]
+        return A.FunctionDef(self.sp(meta), name[0], name[1])
+
+    def return_type(self, meta, c):
+        return None
+
+    def arg_decl(self, meta, c):
+        return None
+
+    def unsized_type(self, meta, c):
+        return None
+
+    def unsized_dims(self, meta, c):
+        return None
+
+    def basic_type(self, meta, c):
+        return None
+
+    # -- declarations
+    def name(self, meta, children):
+        tok = children[0]
+        return str(tok), self.tsp(tok)
+
+    def top_decl(self, meta, children):
+        dims, vtype, (name, nspan), init = (children if len(children) == 4 else [None, *children])
+        if dims is not None:
+            vtype.array_sizes = dims
+        vtype.span = self.sp(meta)
+        return A.Decl(self.sp(meta), name, nspan, vtype, init)
+
+    def array_dims(self, meta, children):
+        return list(children[1:])
+
+    def _sized(keyword, nsizes):
+        def build(self, meta, children):
+            kw = children[0]
+            rest = list(children[1:])
+            constraint = A.Constraint(self.sp(meta))
+            if rest and isinstance(rest[0], A.Constraint):
+                constraint = rest.pop(0)
+            if keyword in ("ordered", "positive_ordered", "simplex", "changepoints"):
+                constraint = A.Constraint(self.sp(meta), keyword)
+            return A.TypeDecl(self.sp(meta), keyword if keyword != "?" else str(kw), rest, [], constraint)
+        return build
+
+    int_type = _sized("int", 0)
+    real_type = _sized("real", 0)
+    vector_type = _sized("vector", 1)
+    row_vector_type = _sized("row_vector", 1)
+    matrix_type = _sized("matrix", 2)
+    ordered_type = _sized("ordered", 1)
+    positive_ordered_type = _sized("positive_ordered", 1)
+    simplex_type = _sized("simplex", 1)
+    changepoints_type = _sized("changepoints", 2)
+
+    def unsupported_type(self, meta, children):
+        kw = children[0]
+        raise PPLError(f"the constrained type '{kw}' is not supported yet "
+                       "(supported: lower/upper, offset/multiplier, ordered, positive_ordered, simplex)",
+                       self.tsp(kw))
+
+    def range(self, meta, children):
+        c = A.Constraint(self.sp(meta), "bounds")
+        seen = set()
+        for kind, expr, span in children:
+            if kind in seen:
+                raise PPLError(f"'{kind}' given twice in one constraint", span)
+            seen.add(kind)
+            setattr(c, kind, expr)
+        return c
+
+    def offset_multiplier(self, meta, children):
+        c = A.Constraint(self.sp(meta), "affine")
+        seen = set()
+        for kind, expr, span in children:
+            if kind in seen:
+                raise PPLError(f"'{kind}' given twice in one constraint", span)
+            seen.add(kind)
+            setattr(c, kind, expr)
+        return c
+
+    def lower(self, meta, c):
+        return "lower", c[1], self.tsp(c[0])
+
+    def upper(self, meta, c):
+        return "upper", c[1], self.tsp(c[0])
+
+    def offset(self, meta, c):
+        return "offset", c[1], self.tsp(c[0])
+
+    def multiplier(self, meta, c):
+        return "multiplier", c[1], self.tsp(c[0])
+
+    # -- statements
+    def assignment(self, meta, children):
+        target, op, value = children
+        indices = []
+        node = target
+        while isinstance(node, A.Index):
+            indices.insert(0, node.indices)
+            node = node.base
+        if not isinstance(node, A.Var):
+            raise PPLError("the left side of an assignment must be a variable, optionally indexed",
+                           target.span)
+        return A.Assign(self.sp(meta), node.name, node.span, indices, op, value)
+
+    def assign_op(self, meta, children):
+        return str(children[0])
+
+    def tilde(self, meta, children):
+        lhs, (dist, dspan), *rest = children
+        trunc = None
+        if rest and isinstance(rest[-1], tuple) and rest[-1] and rest[-1][0] == "T":
+            trunc = rest.pop()
+        args = [a for a in rest if a is not None]
+        return A.Tilde(self.sp(meta), lhs, dist, dspan, args, trunc)
+
+    def truncation(self, meta, children):
+        return ("T", children[1], children[2], self.tsp(children[0]))
+
+    def target_increment(self, meta, children):
+        return A.TargetIncrement(self.sp(meta), children[1])
+
+    def for_stmt(self, meta, children):
+        _, (var, vspan), _, lo, hi, body = children
+        return A.For(self.sp(meta), var, vspan, lo, hi, body)
+
+    def foreach_stmt(self, meta, children):
+        _, (var, vspan), _, coll, body = children
+        return A.ForEach(self.sp(meta), var, vspan, coll, body)
+
+    def while_stmt(self, meta, children):
+        return A.While(self.sp(meta), children[1], children[2])
+
+    def if_stmt(self, meta, children):
+        other = children[4] if len(children) > 4 else None
+        return A.If(self.sp(meta), children[1], children[2], other)
+
+    def block_stmt(self, meta, children):
+        body = []
+        for c in children:
+            body.extend(c if isinstance(c, list) else [c])
+        return A.Block(self.sp(meta), body)
+
+    def _printables(self, items):
+        return [str(i)[1:-1] if isinstance(i, Token) else i for i in items]
+
+    def print_stmt(self, meta, children):
+        return A.Print(self.sp(meta), self._printables(children[1:]))
+
+    def reject_stmt(self, meta, children):
+        return A.Reject(self.sp(meta), self._printables(children[1:]),
+                        fatal=str(children[0]) == "fatal_error")
+
+    def break_stmt(self, meta, c):
+        return A.Break(self.sp(meta))
+
+    def continue_stmt(self, meta, c):
+        return A.Continue(self.sp(meta))
+
+    def return_stmt(self, meta, c):
+        return A.Return(self.sp(meta), c[1])
+
+    def call_stmt(self, meta, children):
+        expr = children[0]
+        if not isinstance(expr, A.Call):
+            raise PPLError("an expression on its own is not a statement "
+                           "(only function calls like 'print(x);' may stand alone)", expr.span)
+        return A.CallStmt(self.sp(meta), expr)
+
+    def empty_stmt(self, meta, c):
+        return A.Empty(self.sp(meta))
+
+    # -- expressions
+    def int_lit(self, meta, c):
+        return A.IntLit(self.sp(meta), int(str(c[0]).replace("_", "")))
+
+    def real_lit(self, meta, c):
+        return A.RealLit(self.sp(meta), float(str(c[0]).replace("_", "")))
+
+    def imag_lit(self, meta, c):
+        raise PPLError("complex numbers are not supported", self.sp(meta))
+
+    def var(self, meta, c):
+        name, span = c[0]
+        return A.Var(span, name)
+
+    def call(self, meta, children):
+        (name, nspan), *args = children
+        return A.Call(self.sp(meta), name, [a for a in args if a is not None], False, nspan)
+
+    def cond_call(self, meta, children):
+        (name, nspan), first, *args = children
+        return A.Call(self.sp(meta), name, [first, *[a for a in args if a is not None]], True, nspan)
+
+    def target_value(self, meta, c):
+        return A.TargetValue(self.sp(meta))
+
+    def array_lit(self, meta, c):
+        return A.ArrayLit(self.sp(meta), list(c))
+
+    def row_vector_lit(self, meta, c):
+        return A.RowVectorLit(self.sp(meta), [x for x in c if x is not None])
+
+    def conditional(self, meta, c):
+        return A.Conditional(self.sp(meta), c[0], c[1], c[2])
+
+    def neg(self, meta, c):
+        return A.UnOp(self.sp(meta), "-", c[0])
+
+    def pos(self, meta, c):
+        return A.UnOp(self.sp(meta), "+", c[0])
+
+    def not_(self, meta, c):
+        return A.UnOp(self.sp(meta), "!", c[0])
+
+    def transpose(self, meta, c):
+        return A.UnOp(self.sp(meta), "'", c[0])
+
+    def index(self, meta, c):
+        return A.Index(self.sp(meta), c[0], c[1])
+
+    def indexes(self, meta, c):
+        return list(c)
+
+    def single_index(self, meta, c):
+        return A.IndexItem(self.sp(meta), "single", c[0])
+
+    def slice_index(self, meta, c):
+        return A.IndexItem(self.sp(meta), "slice", c[0], c[1])
+
+    def lower_slice_index(self, meta, c):
+        return A.IndexItem(self.sp(meta), "lower", c[0])
+
+    def upper_slice_index(self, meta, c):
+        return A.IndexItem(self.sp(meta), "upper", None, c[0])
+
+    def all_index(self, meta, c):
+        return A.IndexItem(self.sp(meta), "all")
+
+
+def _binop(op):
+    def build(self, meta, c):
+        return A.BinOp(self.sp(meta), op, c[0], c[1])
+    return build
+
+
+for _rule, _op in _BINOPS.items():
+    setattr(_Builder, _rule, v_args(meta=True)(_binop(_op)))
