@@ -1,0 +1,38 @@
+"""The standard library: distributions, math functions and operators, each
+defined once (signature, value, support; derivative rules beside them) and
+read by the checker, the analyses, AD and every backend."""
+from __future__ import annotations
+
+from .functions import FUNCTIONS
+from .operators import OPERATORS
+
+_SUFFIXES = ("lpdf", "lupdf", "lpmf", "lupmf", "rng")
+
+
+def lookup_callable(name: str):
+    """Resolve a callable name to ``(kind, entry, suffix)``.
+
+    kind is 'function' (a math function) or 'dist' (a distribution; suffix
+    '' for the bare name used after '~', else 'lpdf'/'lupdf'/'lpmf'/'lupmf'/'rng').
+    A density suffix that does not fit the distribution ('normal_lpmf') is None.
+    """
+    from .distributions import DISTRIBUTIONS
+    if name in FUNCTIONS:
+        return "function", FUNCTIONS[name], ""
+    if name in DISTRIBUTIONS:
+        return "dist", DISTRIBUTIONS[name], ""
+    base, _, suffix = name.rpartition("_")
+    if suffix in _SUFFIXES and base in DISTRIBUTIONS:
+        dist = DISTRIBUTIONS[base]
+        if suffix in ("lpdf", "lupdf") and dist.discrete or suffix in ("lpmf", "lupmf") and not dist.discrete:
+            return None
+        return "dist", dist, suffix
+    return None
+
+
+def known_names() -> list[str]:
+    from .distributions import DISTRIBUTIONS
+    names = list(FUNCTIONS)
+    for d in DISTRIBUTIONS.values():
+        names += [f"{d.name}_{'lpmf' if d.discrete else 'lpdf'}", f"{d.name}_rng"]
+    return names
