@@ -53,7 +53,8 @@ def _resolve_multiply(ts):
     return None
 
 
-def _multiply(ta, tb, a, b):
+def _multiply(ts, a, b):
+    ta, tb = ts
     if ta.is_scalar or tb.is_scalar:
         a, b = align(a, b)
         return a * b
@@ -78,7 +79,8 @@ def _resolve_divide(ts):
     return None
 
 
-def _divide(ta, tb, a, b):
+def _divide(ts, a, b):
+    ta, tb = ts
     a, b = align(a, b)
     if ta.base == "int" and tb.base == "int" and ta.is_scalar and tb.is_scalar:
         return _int_divide(a, b)

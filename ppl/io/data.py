@@ -1,0 +1,157 @@
+"""CmdStan JSON data: reading, and conversion of each value to its declared type.
+
+A data file is one JSON object mapping names to values: numbers, nested
+lists (arrays; matrices as lists of rows), and the strings "NaN", "Inf",
+"-Inf", "Infinity", "-Infinity" for non-finite reals.  Errors name the
+variable and point at its declaration in the model.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+
+from ppl.frontend.errors import PPLError, Span
+
+_SPECIAL = {"nan": math.nan, "inf": math.inf, "+inf": math.inf, "-inf": -math.inf,
+            "infinity": math.inf, "+infinity": math.inf, "-infinity": -math.inf}
+MAX_DATA_BYTES = 2 * 1024 ** 3
+
+
+def read_json(source) -> tuple[dict, str]:
+    """Parse a data file path, a JSON string, or a dict; return (dict, label for messages)."""
+    if isinstance(source, dict):
+        return source, "<data>"
+    if isinstance(source, (str, os.PathLike)) and not str(source).lstrip().startswith("{") \
+            and os.path.exists(source):
+        path = str(source)
+        size = os.path.getsize(path)
+        if size > MAX_DATA_BYTES:
+            raise PPLError(f"data file is {size / 1e9:.1f} GB; the limit is "
+                           f"{MAX_DATA_BYTES / 1e9:.0f} GB", Span(0, 0, path=path))
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read()
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = raw[:e.start].count(b"\n") + 1
+            col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+            raise PPLError("data file is not valid UTF-8", Span(line, col, line, col + 1, path)) from None
+        except OSError as e:
+            raise PPLError(f"cannot read data file: {e.strerror}", Span(0, 0, path=path)) from None
+        return _parse(text, path), path
+    if isinstance(source, (str, os.PathLike)) and not str(source).lstrip().startswith("{"):
+        raise PPLError(f"data file '{source}' does not exist", Span(0, 0, path=str(source)))
+    return _parse(str(source), "<data>"), "<data>"
+
+
+def _parse(text: str, path: str) -> dict:
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise PPLError(f"malformed JSON: {e.msg}", Span(e.lineno, e.colno, e.lineno, e.colno + 1, path)) \
+            from None
+    except RecursionError:
+        raise PPLError("malformed JSON: nested too deeply", Span(0, 0, path=path)) from None
+    if not isinstance(obj, dict):
+        raise PPLError("data must be a JSON object mapping variable names to values",
+                       Span(1, 1, 1, 2, path))
+    return obj
+
+
+class DataError(PPLError):
+    pass
+
+
+def convert(name: str, raw, base: str, shape: tuple, matrix_like: bool, span: Span, label: str) -> np.ndarray:
+    """Convert a JSON value for ``name`` to an array of the declared shape.
+
+    ``base`` is 'int' or 'real'; ``shape`` the full declared shape (array
+    dims then vector/matrix dims).  Returns the array with a leading batch
+    axis of 1.
+    """
+    where = f" (in {label})" if label != "<data>" else ""
+
+    def fail(msg):
+        raise DataError(f"data variable '{name}': {msg}{where}", span)
+
+    if shape and int(np.prod(shape)) == 0:
+        if raw == [] or _all_empty(raw):
+            return np.zeros((1,) + shape, dtype=np.int64 if base == "int" else float)
+    try:
+        arr, non_int = _to_array(raw)
+    except _BadValue as e:
+        fail(str(e))
+    if arr.shape != shape:
+        if not shape:
+            fail(f"expected a single {base}, found an array of shape {_shape(arr.shape)}")
+        if arr.shape == ():
+            fail(f"expected an array of shape {_shape(shape)}, found a single number")
+        fail(f"expected shape {_shape(shape)}, found {_shape(arr.shape)}")
+    if base == "int":
+        if non_int is not None:
+            fail(f"expected integers, found {non_int!r}")
+        if arr.size and np.max(np.abs(arr)) > 2 ** 31 - 1:
+            fail("integer value out of range for a 32-bit int (as in Stan)")
+        return arr.astype(np.int64).reshape((1,) + shape)
+    return arr.astype(float).reshape((1,) + shape)
+
+
+class _BadValue(Exception):
+    pass
+
+
+def _all_empty(raw) -> bool:
+    return isinstance(raw, list) and all(isinstance(x, list) and _all_empty(x) or x == [] for x in raw)
+
+
+def _scalar(x):
+    if isinstance(x, bool):
+        raise _BadValue(f"expected a number, found {json.dumps(x)}")
+    if isinstance(x, int):
+        return x
+    if isinstance(x, float):
+        return x
+    if isinstance(x, str):
+        v = _SPECIAL.get(x.strip().lower())
+        if v is None:
+            raise _BadValue(f"expected a number, found the string {json.dumps(x)}")
+        return v
+    if x is None:
+        raise _BadValue("expected a number, found null")
+    raise _BadValue(f"expected a number, found {type(x).__name__}")
+
+
+def _to_array(raw):
+    """Nested lists -> (array, first non-integer value or None)."""
+    def shape_of(x):
+        if isinstance(x, list):
+            if not x:
+                return (0,)
+            inner = {shape_of(y) for y in x}
+            if len(inner) != 1:
+                raise _BadValue("ragged array: the rows have different lengths")
+            return (len(x),) + inner.pop()
+        return ()
+
+    shape = shape_of(raw)
+    flat = []
+
+    def collect(x):
+        if isinstance(x, list):
+            for y in x:
+                collect(y)
+        else:
+            flat.append(_scalar(x))
+
+    collect(raw)
+    non_int = next((v for v in flat if not isinstance(v, int)), None)
+    if non_int is None and all(abs(v) < 2 ** 62 for v in flat):
+        return np.array(flat, dtype=np.int64).reshape(shape), None
+    return np.array([float(v) for v in flat], dtype=float).reshape(shape), non_int
+
+
+def _shape(shape) -> str:
+    return "scalar" if not shape else "[" + ", ".join(str(n) for n in shape) + "]"
