@@ -7,7 +7,7 @@ from __future__ import annotations
 from ppl.frontend.check import check
 from ppl.frontend.errors import PPLError, Span
 from ppl.frontend.parser import parse
-from ppl.ir import dependence, guards
+from ppl.ir import changepoints, dependence, guards
 from ppl.ir.lower import lower
 from ppl.ir.nodes import Program
 
@@ -37,5 +37,6 @@ def compile_program(source: str, path: str = "<string>") -> Program:
     check(ast)
     program = lower(ast, source)
     dependence.analyse(program)
+    changepoints.plan(program)
     guards.find_guards(program)
     return program

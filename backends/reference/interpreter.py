@@ -21,6 +21,7 @@ import numpy as np
 
 from ppl.frontend.errors import PPLError
 from ppl.ir import nodes as N
+from ppl.stdlib import changepoint
 from ppl.stdlib.distributions import SUPPORTS
 from ppl.stdlib.functions import align
 
@@ -55,6 +56,8 @@ class Frame:
     mask: Optional[np.ndarray] = None                 # current active lanes (S,) bool
     owned: set = field(default_factory=set)           # variables whose arrays may be written in place
     strict: bool = False                              # data-only code: errors are raised, not per-lane
+    segment: dict = field(default_factory=dict)       # id(changepoints var) -> segment of the current step
+    changepoint_tables: dict = field(default_factory=dict)   # id(var) -> ell (S, T, M+1)
 
     def __post_init__(self):
         if self.target is None:
@@ -177,6 +180,8 @@ class Interpreter:
     def s_For(self, s: N.For, f: Frame):
         lo = _uniform_int(self.eval(s.lo, f), s.lo.span, "a loop bound")
         hi = _uniform_int(self.eval(s.hi, f), s.hi.span, "a loop bound")
+        if s.changepoint is not None:
+            return self._changepoint_loop(s, lo, hi, f)
         mask = f.mask
         stops = [np.zeros(f.S, dtype=bool), np.zeros(f.S, dtype=bool)]
         f.loop_stops.append(stops)
@@ -195,6 +200,39 @@ class Interpreter:
             f.loop_stops.pop()
             f.loop_keys.pop()
             f.mask = mask
+
+    def _changepoint_loop(self, s: N.For, lo: int, hi: int, f: Frame):
+        """Run the body once per (step, segment) to fill ell[t, j], then add the
+        exact log marginal over all placements of the changepoints."""
+        var = s.changepoint.var
+        M = _uniform_int(self.eval(var.sizes[0], f), var.sizes[0].span, "M")
+        T = _uniform_int(self.eval(var.sizes[1], f), var.sizes[1].span, "T")
+        if lo != 1 or hi != T:
+            raise runtime_error(f"the loop over the series of '{var.name}' must run over 1:{T} "
+                                f"(its T), not {lo}:{hi}", s.span)
+        if not 0 <= M <= T - 1:
+            raise runtime_error(f"changepoints[{M}, {T}] needs 0 <= M <= T - 1", var.span)
+        ell = np.zeros((f.S, T, M + 1))
+        outer_target, mask = f.target, f.mask
+        f.loop_stops.append([np.zeros(f.S, dtype=bool), np.zeros(f.S, dtype=bool)])
+        f.loop_keys.append(0)
+        try:
+            for k, t in enumerate(range(lo, hi + 1)):
+                f.loop_keys[-1] = k
+                f.env[id(s.var)] = np.array([t], dtype=np.int64)
+                for j in range(M + 1):
+                    f.segment[id(var)] = j + 1
+                    f.target = np.zeros(f.S)
+                    f.loop_stops[-1] = [np.zeros(f.S, dtype=bool), np.zeros(f.S, dtype=bool)]
+                    self.run(s.body, f, mask)
+                    ell[:, k, j] = f.target
+        finally:
+            f.loop_stops.pop()
+            f.loop_keys.pop()
+            f.segment.pop(id(var), None)
+            f.target, f.mask = outer_target, mask
+        f.changepoint_tables[id(var)] = ell
+        f.target = f.target + np.where(mask, changepoint.log_marginal(ell), 0.0)
 
     def s_ForEach(self, s: N.ForEach, f: Frame):
         coll = np.asarray(self.eval(s.collection, f))
@@ -382,8 +420,7 @@ class Interpreter:
         return np.stack(items, axis=1)
 
     def e_Segment(self, e: N.Segment, f: Frame):
-        raise runtime_error("changepoints are evaluated by the changepoint marginalisation, "
-                            "which this backend cannot run here", e.span)
+        return np.array([f.segment[id(e.var)]], dtype=np.int64)
 
     def e_Lpdf(self, e: N.Lpdf, f: Frame):
         args = [np.asarray(self.eval(a, f)) for a in e.args]

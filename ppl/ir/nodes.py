@@ -182,6 +182,7 @@ class For(Stmt):
     lo: Expr
     hi: Expr
     body: list[Stmt]
+    changepoint: Any = None     # ir.changepoints.ChangepointPlan when the loop is a changepoint series
 
 
 @dataclass(eq=False)
@@ -240,6 +241,7 @@ class Program:
     generated_quantities: list[Stmt]
     generated_quantities_vars: list[Variable]
     guards: list = field(default_factory=list)        # ir.guards.GuardSite, by id
+    changepoint_plans: list = field(default_factory=list)
 
     @property
     def changepoint_params(self) -> list[Variable]:

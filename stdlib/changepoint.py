@@ -1,0 +1,68 @@
+"""Exact marginalisation of M ordered changepoints over T steps (DESIGN §7).
+
+``ell[..., t, j]`` is the log-likelihood contribution of step t (0-based
+here) when it lies in segment j (0..M).  Placements are uniform over the
+C(T-1, M) ways to choose 1 < tau_1 < ... < tau_M <= T.  Everything is in
+log space; cells outside the band of reachable (t, j) stay -inf without
+producing NaN.  The leading axes of ``ell`` are a batch.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import gammaln
+
+
+def log_num_placements(T: int, M: int) -> float:
+    """log C(T-1, M)."""
+    return float(gammaln(T) - gammaln(M + 1) - gammaln(T - M))
+
+
+def forward(ell: np.ndarray) -> np.ndarray:
+    """alpha[..., t, j] = log sum over placements of steps 0..t ending in segment j."""
+    *batch, T, M1 = ell.shape
+    alpha = np.full(ell.shape, -np.inf)
+    alpha[..., 0, 0] = ell[..., 0, 0]
+    with np.errstate(invalid="ignore"):
+        for t in range(1, T):
+            prev = alpha[..., t - 1, :]
+            stay = prev
+            move = np.concatenate([np.full(tuple(batch) + (1,), -np.inf), prev[..., :-1]], axis=-1)
+            alpha[..., t, :] = ell[..., t, :] + np.logaddexp(stay, move)
+    return alpha
+
+
+def backward(ell: np.ndarray) -> np.ndarray:
+    """beta[..., t, j] = log sum over continuations of steps t+1..T-1 given step t in segment j."""
+    *batch, T, M1 = ell.shape
+    beta = np.full(ell.shape, -np.inf)
+    beta[..., T - 1, M1 - 1] = 0.0
+    with np.errstate(invalid="ignore"):
+        for t in range(T - 2, -1, -1):
+            nxt = ell[..., t + 1, :] + beta[..., t + 1, :]
+            move = np.concatenate([nxt[..., 1:], np.full(tuple(batch) + (1,), -np.inf)], axis=-1)
+            beta[..., t, :] = np.logaddexp(nxt, move)
+    return beta
+
+
+def log_marginal(ell: np.ndarray) -> np.ndarray:
+    """log p(y | theta) with tau summed out under its uniform prior."""
+    T, M1 = ell.shape[-2:]
+    M = M1 - 1
+    if T - 1 < M:
+        return np.full(ell.shape[:-2], -np.inf)
+    alpha = forward(ell)
+    return alpha[..., T - 1, M] - log_num_placements(T, M)
+
+
+def changepoint_probabilities(ell: np.ndarray) -> np.ndarray:
+    """P(tau_k = t | y, theta) as an array [..., k, t] over 0-based step t (tau_k = t + 1 in 1-based time)."""
+    T, M1 = ell.shape[-2:]
+    alpha, beta = forward(ell), backward(ell)
+    total = alpha[..., T - 1, M1 - 1]
+    out = np.zeros(ell.shape[:-2] + (M1 - 1, T))
+    with np.errstate(invalid="ignore", over="ignore"):
+        for k in range(1, M1):
+            # step t (0-based, t >= 1) is the first of segment k: step t-1 in segment k-1
+            lp = alpha[..., :-1, k - 1] + ell[..., 1:, k] + beta[..., 1:, k] - total[..., None]
+            out[..., k - 1, 1:] = np.exp(lp)
+    return out
