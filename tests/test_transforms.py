@@ -448,3 +448,63 @@ def test_batch_broadcasting():
         LowerUpperBound().constrain(_u((S, 2), 13), 0.0)
     with pytest.raises(ValueError):  # vector transform needs a vector axis
         Simplex().constrain(np.zeros(S))
+
+
+# ---------------------------------------------------------------------------
+# reverse mode: constrain_vjp against finite differences of constrain
+# ---------------------------------------------------------------------------
+
+def _vjp_case(name, shape, nargs_shapes, rng):
+    t = TRANSFORMS[name]
+    S = 3
+    u = rng.normal(size=(S,) + t.unconstrained_shape(shape))
+    args = []
+    if name == "lower":
+        args = [rng.normal(size=(S,) + nargs_shapes[0])]
+    elif name == "upper":
+        args = [rng.normal(size=(S,) + nargs_shapes[0])]
+    elif name == "lower_upper":
+        lb = rng.normal(size=(S,) + nargs_shapes[0])
+        args = [lb, lb + rng.uniform(0.5, 2.0, size=(S,) + nargs_shapes[1])]
+    elif name == "affine":
+        args = [rng.normal(size=(S,) + nargs_shapes[0]), rng.uniform(0.5, 2, size=(S,) + nargs_shapes[1])]
+    return t, u, args
+
+
+@pytest.mark.parametrize("name,shape,argshapes", [
+    ("lower", (4,), [()]), ("lower", (2, 3), [(2, 3)]), ("upper", (4,), [(4,)]),
+    ("lower_upper", (3,), [(), ()]), ("lower_upper", (3,), [(3,), ()]),
+    ("affine", (4,), [(), ()]), ("affine", (2, 2), [(2, 2), ()]),
+    ("ordered", (4,), []), ("positive_ordered", (2, 3), []), ("simplex", (5,), []),
+    ("simplex", (2, 3), []), ("simplex", (2,), []),
+])
+def test_constrain_vjp_matches_finite_differences(name, shape, argshapes):
+    """d/d(u, bounds) of  <w, x(u, bounds)> + c * log_jac  by central differences (h = 1e-6):
+    agreement to 1e-7 relative (the differences' truncation error is O(h^2) ~ 1e-12)."""
+    rng = np.random.default_rng(7)
+    t, u, args = _vjp_case(name, shape, argshapes, rng)
+    x0, _ = t.constrain(u, *args)
+    w = rng.normal(size=x0.shape)
+    c = np.array([0.7, -1.3, 2.0])
+
+    def objective(uu, aa):
+        x, lj = t.constrain(uu, *aa)
+        return np.sum(w * x, axis=tuple(range(1, x.ndim))) + c * lj
+
+    du, dargs = t.constrain_vjp(u, args, w, c)
+    h = 1e-6
+    num = np.zeros_like(u)
+    for idx in np.ndindex(u.shape[1:]):
+        e = np.zeros_like(u)
+        e[(slice(None),) + idx] = h
+        num[(slice(None),) + idx] = (objective(u + e, args) - objective(u - e, args)) / (2 * h)
+    np.testing.assert_allclose(du, num, rtol=1e-7, atol=1e-7)
+    for k, a in enumerate(args):
+        numa = np.zeros_like(a)
+        for idx in np.ndindex(a.shape[1:]):
+            e = np.zeros_like(a)
+            e[(slice(None),) + idx] = h
+            aa_p = list(args); aa_p[k] = a + e
+            aa_m = list(args); aa_m[k] = a - e
+            numa[(slice(None),) + idx] = (objective(u, aa_p) - objective(u, aa_m)) / (2 * h)
+        np.testing.assert_allclose(np.broadcast_to(dargs[k], a.shape), numa, rtol=1e-7, atol=1e-7)

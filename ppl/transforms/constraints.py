@@ -107,6 +107,17 @@ def _lane_all(ok: np.ndarray, full: tuple) -> np.ndarray:
     return np.all(t, axis=tuple(range(1, len(full))))
 
 
+def _unbroadcast(c: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Sum an adjoint over the value axes along which ``like`` was broadcast
+    (keeping the batch axis: each lane has its own gradient)."""
+    c = np.asarray(c)
+    like = np.asarray(like)
+    if like.ndim < c.ndim:                      # a (B,) bound against (B, *shape)
+        c = c.reshape(c.shape[:like.ndim] + (-1,)).sum(axis=-1) if like.ndim else c.sum()
+    axes = tuple(i for i in range(1, like.ndim) if like.shape[i] == 1 and c.shape[i] != 1)
+    return c.sum(axis=axes, keepdims=True) if axes else c
+
+
 def _log_dist(d: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """log(d) for a non-negative distance d to a boundary located at ``ref``.
 
@@ -188,6 +199,11 @@ class Transform:
     def check(self, x, *args):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def constrain_vjp(self, u, args, x_adj, lj_adj):  # pragma: no cover - abstract
+        """Reverse mode: given d/dx (x_adj, shaped like x) and d/d(log_jac)
+        (lj_adj, per lane), return (d/du, [d/d arg for each bound argument])."""
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
@@ -224,6 +240,31 @@ class _ScalarBound(Transform):
         lb, ub = self._bounds(args, x.ndim - 1)
         full = _full_shape(x, lb, ub)
         return _lane_all(_lub_check(x, lb, ub), full)
+
+    def constrain_vjp(self, u, args, x_adj, lj_adj):
+        u = _as_batched(u, "u")
+        lb, ub = self._bounds(args, u.ndim - 1)
+        full = _full_shape(u, lb, ub, np.asarray(x_adj))
+        lj_adj = np.asarray(lj_adj, dtype=float).reshape((-1,) + (1,) * (len(full) - 1))
+        lb_inf, ub_inf = lb == -np.inf, ub == np.inf
+        both = ~lb_inf & ~ub_inf
+        with np.errstate(all="ignore"):
+            s = expit(u)
+            width = ub - lb
+            eu = np.exp(u)
+            # finite interval: dx/du = w s (1-s), dlj/du = 1 - 2s, dx/dlb = 1-s, dx/dub = s,
+            # dlj/dlb = -1/w, dlj/dub = 1/w
+            du_lu = x_adj * width * s * (1 - s) + lj_adj * (1 - 2 * s)
+            dlb_lu = x_adj * (1 - s) - lj_adj / width
+            dub_lu = x_adj * s + lj_adj / width
+            du = np.where(both, du_lu, np.where(lb_inf & ub_inf, x_adj,
+                                                np.where(lb_inf, -x_adj * eu + lj_adj, x_adj * eu + lj_adj)))
+            dlb = np.where(both, dlb_lu, np.where(lb_inf, 0.0, x_adj))
+            dub = np.where(both, dub_lu, np.where(ub_inf, 0.0, x_adj))
+        du = np.broadcast_to(du, full)
+        grads = {"lower": [dlb], "upper": [dub], "lower_upper": [dlb, dub]}[self.name]
+        return du.copy(), [_unbroadcast(np.broadcast_to(g, full), np.asarray(a, dtype=float))
+                           for g, a in zip(grads, args)]
 
 
 class LowerBound(_ScalarBound):
@@ -300,6 +341,19 @@ class Affine(Transform):
         full = _full_shape(x, mu, sigma)
         return _lane_all(~np.isnan(x) & ~invalid, full)
 
+    def constrain_vjp(self, u, args, x_adj, lj_adj):
+        u = _as_batched(u, "u")
+        offset, multiplier = (list(args) + [0.0, 1.0][len(args):])[:2]
+        mu, sigma, _ = self._args(offset, multiplier, u.ndim - 1)
+        full = _full_shape(u, mu, sigma, np.asarray(x_adj))
+        lj_adj = np.asarray(lj_adj, dtype=float).reshape((-1,) + (1,) * (len(full) - 1))
+        with np.errstate(all="ignore"):
+            du = np.broadcast_to(x_adj * sigma, full)
+            dmu = np.broadcast_to(x_adj, full)
+            dsigma = np.broadcast_to(x_adj * u + lj_adj / sigma, full)
+        return du.copy(), [_unbroadcast(dmu, np.asarray(offset, dtype=float)),
+                           _unbroadcast(dsigma, np.asarray(multiplier, dtype=float))]
+
 
 class _VectorTransform(Transform):
     vector_valued = True
@@ -342,6 +396,13 @@ class Ordered(_VectorTransform):
         x = _as_batched(x, "x", 2)
         return _lane_all(_strictly_increasing(x), x.shape[:-1])
 
+    def constrain_vjp(self, u, args, x_adj, lj_adj):
+        u = _as_batched(u, "u", 2)
+        lj_adj = np.asarray(lj_adj, dtype=float).reshape((-1,) + (1,) * (u.ndim - 1))
+        tail = np.cumsum(np.asarray(x_adj)[..., ::-1], axis=-1)[..., ::-1]   # sum_{j>=k} x_adj_j
+        du = np.concatenate([tail[..., :1], tail[..., 1:] * np.exp(u[..., 1:]) + lj_adj], axis=-1)
+        return du, []
+
 
 class PositiveOrdered(_VectorTransform):
     """x_1 = exp(u_1), x_k = x_{k-1} + exp(u_k); log|J| = sum_k u_k.
@@ -376,6 +437,12 @@ class PositiveOrdered(_VectorTransform):
         self._noargs(self.name, args)
         x = _as_batched(x, "x", 2)
         return _lane_all(self._ok(x), x.shape[:-1])
+
+    def constrain_vjp(self, u, args, x_adj, lj_adj):
+        u = _as_batched(u, "u", 2)
+        lj_adj = np.asarray(lj_adj, dtype=float).reshape((-1,) + (1,) * (u.ndim - 1))
+        tail = np.cumsum(np.asarray(x_adj)[..., ::-1], axis=-1)[..., ::-1]
+        return tail * np.exp(u) + lj_adj, []
 
 
 class Simplex(_VectorTransform):
@@ -442,6 +509,28 @@ class Simplex(_VectorTransform):
         self._noargs(self.name, args)
         x = _as_batched(x, "x", 2)
         return _lane_all(self._ok(x), x.shape[:-1])
+
+    def constrain_vjp(self, u, args, x_adj, lj_adj):
+        u = _as_batched(u, "u", 2)
+        km1 = u.shape[-1]
+        lj_adj = np.asarray(lj_adj, dtype=float).reshape((-1,) + (1,) * (u.ndim - 2))
+        adj_in = u - self._offsets(km1)
+        z = expit(adj_in)
+        log_1mz = log_expit(-adj_in)
+        log_stick = np.concatenate([np.zeros(u.shape[:-1] + (1,)), np.cumsum(log_1mz, axis=-1)], axis=-1)
+        stick = np.exp(log_stick)          # stick[k] = remaining length before piece k
+        x_adj = np.broadcast_to(np.asarray(x_adj, dtype=float), u.shape[:-1] + (km1 + 1,))
+        du = np.zeros(np.broadcast_shapes(u.shape, x_adj.shape[:-1] + (km1,)))
+        stick_adj = x_adj[..., km1]        # x_K is the last remaining stick
+        for k in range(km1 - 1, -1, -1):
+            zk, sk = z[..., k], stick[..., k]
+            # x_k = s_k z_k;  s_{k+1} = s_k (1 - z_k);  lj += log z_k + log(1-z_k) + log s_k
+            z_adj = (x_adj[..., k] - stick_adj) * sk
+            s_adj = x_adj[..., k] * zk + stick_adj * (1 - zk) + lj_adj / sk
+            # d/du of (log z + log(1-z)) = 1 - 2z; chain z' = z (1-z)
+            du[..., k] = z_adj * zk * (1 - zk) + lj_adj * (1 - 2 * zk)
+            stick_adj = s_adj
+        return du, []
 
 
 TRANSFORMS: dict[str, Transform] = {
