@@ -76,6 +76,15 @@ class ReverseFor(N.Stmt):
 
 
 @dataclass(eq=False)
+class ReverseChangepointFor(N.Stmt):
+    """Reverse of a changepoint loop: the body of step t in segment j is
+    seeded with d log p / d ell[t, j] (the cell's posterior probability)."""
+    var: N.Variable
+    plan: Any
+    body: list
+
+
+@dataclass(eq=False)
 class ReverseForEach(N.Stmt):
     var: N.Variable
     collection: N.Expr
@@ -110,6 +119,11 @@ class Adjoint(N.Expr):
     g: N.Expr
     out: Optional[N.Expr]
     args: list
+
+
+@dataclass(eq=False)
+class TargetSeed(N.Expr):
+    """d(final target)/d(this increment): 1, or a changepoint cell's weight."""
 
 
 @dataclass(eq=False)

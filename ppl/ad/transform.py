@@ -140,8 +140,11 @@ class Differentiator:
                 out += pop
             return out
         if isinstance(s, N.TargetAdd):
-            one = N.Const(s.span, REAL, 1.0)
-            return self.expr_adjoint(s.value, one)
+            seed = D.TargetSeed(s.span, REAL)
+            seed.dep = SMOOTH
+            return self.expr_adjoint(s.value, seed)
+        if isinstance(s, N.For) and s.changepoint is not None:
+            return [D.ReverseChangepointFor(s.span, s.var, s.changepoint, self.reverse(s.body))]
         if isinstance(s, N.For):
             return [D.ReverseFor(s.span, s.var, s.lo, s.hi, self.reverse(s.body))]
         if isinstance(s, N.ForEach):
@@ -176,7 +179,7 @@ class Differentiator:
         prepare(e)
 
         def materialise(gexpr: N.Expr, like: N.Expr) -> N.Expr:
-            if isinstance(gexpr, (N.Load, N.Const)):
+            if isinstance(gexpr, (N.Load, N.Const, D.TargetSeed)):
                 return gexpr
             t = self.temp(like.type, like.span)
             stmts.append(N.Assign(like.span, t, [], gexpr))
