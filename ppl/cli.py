@@ -46,6 +46,7 @@ def main(argv=None) -> int:
         if args.command == "compile":
             return cmd_compile(args, sources)
     except PPLError as e:
+        _add_sources(e, sources)
         sys.stderr.write(format_error(e, sources) + "\n")
         return 1
     except UsageError as e:
@@ -62,6 +63,19 @@ def main(argv=None) -> int:
             traceback.print_exc()
         return 3
     return 0
+
+
+def _add_sources(err: PPLError, sources: dict) -> None:
+    """Read the files that errors point into (a data file, say) so their lines can be quoted."""
+    for e in getattr(err, "errors", None) or [err]:
+        path = e.span.path if e.span is not None and e.span.line > 0 else None
+        if path is None or path in sources:
+            continue
+        try:
+            with open(path, "rb") as fh:
+                sources[path] = Source(fh.read(1 << 24).decode("utf-8", errors="replace"), path)
+        except OSError:
+            pass
 
 
 def _debug() -> bool:

@@ -100,10 +100,12 @@ class BoundReference:
             n = np.asarray(self.interp.eval(e, f))
             n = int(n.reshape(-1)[0])
             if n < 0:
-                raise PPLError(f"size of '{v.name}' is negative ({n})", e.span)
+                what = f"{e.var.name} = {n}" if isinstance(e, N.Load) else str(n)
+                raise PPLError(f"the size of '{v.name}' is negative ({what})", e.span)
             shape.append(n)
-        if v.keyword == "simplex" or v.keyword == "changepoints":
-            pass
+        if v.keyword == "simplex" and shape and shape[-1] == 0:
+            raise PPLError(f"simplex '{v.name}' must have at least one element (its size is 0)",
+                           v.sizes[-1].span if v.sizes else v.span)
         return tuple(shape)
 
     def _check_constraint(self, v: N.Variable, f: Frame, block: str, label: str = ""):
@@ -117,13 +119,40 @@ class BoundReference:
         x = f.env[id(v)]
         ok = t.check(x.astype(float), *args)
         if not np.all(ok):
-            lanes = np.flatnonzero(~np.asarray(ok))
             desc = _constraint_text(v, c)
+            detail = _first_violation(v, x, t, args)
+            if not detail and c.transform_name in ("ordered", "positive_ordered", "simplex"):
+                # name the first offending vector and what is wrong with it
+                rows = np.asarray(x, dtype=float).reshape(-1, x.shape[-1])
+                bad = np.flatnonzero(~np.asarray(t.check(rows)).reshape(-1))
+                if bad.size:
+                    i = int(bad[0])
+                    r = rows[i]
+                    pos = np.unravel_index(i, x.shape[1:-1]) if x.ndim > 2 else ()
+                    name = v.name + "".join(f"[{p + 1}]" for p in pos)
+                    neg = np.flatnonzero(~(r >= 0))
+                    down = np.flatnonzero(~(np.diff(r) > 0))
+                    if c.transform_name == "simplex" and neg.size:
+                        detail = f": {name}[{neg[0] + 1}] = {r[neg[0]]:.6g} is negative"
+                    elif c.transform_name == "simplex":
+                        detail = f": the elements of {name} sum to {np.sum(r):.6g}, not 1"
+                    elif c.transform_name == "positive_ordered" and neg[:1].tolist() == [0]:
+                        detail = f": {name}[1] = {r[0]:.6g} is negative"
+                    elif down.size:
+                        k = int(down[0]) + 1
+                        detail = (f": {name}[{k + 1}] = {r[k]:.6g} is not greater than "
+                                  f"{name}[{k}] = {r[k - 1]:.6g}")
             raise PPLError(f"{block} variable '{v.name}' violates its constraint {desc}"
-                           + _first_violation(v, x, t, args) + (_where(label) if label else ""), v.span)
+                           + detail + (_where(label) if label else ""), v.span)
 
     def _bound_value(self, e, f, v):
         return np.asarray(self.interp.eval(e, f), dtype=float)
+
+    def _transform_args(self, c: N.Constraint, f: Frame) -> list:
+        """The transform's arguments; an omitted offset is 0, an omitted multiplier 1."""
+        defaults = (0.0, 1.0) if c.kind == "affine" else (None,) * len(c.args())
+        return [np.array([d]) if e is None else np.asarray(self.interp.eval(e, f), dtype=float)
+                for e, d in zip(c.args(), defaults)]
 
     def _layout(self) -> list[ParamSlot]:
         f = Frame(1, env=dict(self.data_env), strict=True)
@@ -175,7 +204,7 @@ class BoundReference:
             if name is None:
                 f.env[id(v)] = u
                 continue
-            args = [np.asarray(self.interp.eval(e, f), dtype=float) for e in c.args()]
+            args = self._transform_args(c, f)
             x, log_jac = TRANSFORMS[name].constrain(u, *args)
             bad = np.isnan(log_jac) if log_jac.ndim else np.isnan([log_jac])
             if bad.any():
@@ -341,7 +370,7 @@ class BoundReference:
             if name is None:
                 u = x
             else:
-                args = [np.asarray(self.interp.eval(e, f), dtype=float) for e in c.args()]
+                args = self._transform_args(c, f)
                 u = TRANSFORMS[name].unconstrain(x, *args)
             f.env[id(v)] = x
             cols.append(self._flatten(slot, u))

@@ -281,7 +281,10 @@ class Interpreter:
         if c.shape[0] == 1:
             body = s.then if c[0] else s.other
             self.run(body, f, mask)
-            if f.explore:     # visit the other side's guard sites too
+            if f.explore and s.cond.dep > N.DATA:
+                # a parameter-dependent condition that happens to agree in every lane:
+                # visit the other side's guard sites too (a data-only condition's
+                # other side is never reached with these data)
                 self.run(s.other if c[0] else s.then, f, np.zeros(f.S, dtype=bool))
         else:
             m_then, m_else = mask & c, mask & ~c
@@ -386,7 +389,7 @@ class Interpreter:
         mask = f.mask
         if c.shape[0] == 1:
             chosen = self.eval(e.then if c[0] else e.other, f)
-            if f.explore:
+            if f.explore and e.cond.dep > N.DATA:
                 f.mask = np.zeros(f.S, dtype=bool)
                 self.eval(e.other if c[0] else e.then, f)
                 f.mask = mask

@@ -118,6 +118,15 @@ class Checker:
         self.error("user-defined functions (the 'functions' block) are not supported yet", s.name_span)
 
     def stmt_Decl(self, d: A.Decl, top: bool):
+        try:
+            self._decl(d, top)
+        except _Abort:
+            # still declare the name, so its later uses do not report it as undeclared
+            if d.name not in self.scopes[-1] and d.name not in RESERVED:
+                self.scopes[-1][d.name] = d
+            raise
+
+    def _decl(self, d: A.Decl, top: bool):
         block = self.block
         d.block = block if top else "local"
         d.is_global = top
@@ -215,6 +224,9 @@ class Checker:
         if s.truncation is not None:
             self.error("truncation T[,] is not supported yet", s.truncation[3])
         entry = lookup_callable(s.dist)
+        if entry is not None and entry[0] == "dist" and entry[2]:
+            self.error(f"'~ {s.dist}(...)' is not allowed: write '~ {entry[1].name}(...)' without the "
+                       f"'_{entry[2]}' suffix", s.dist_span)
         if entry is None or entry[0] != "dist":
             hint = ""
             if s.dist.endswith(("_lpdf", "_lpmf", "_log")):
@@ -513,12 +525,12 @@ class Checker:
                 if self.block not in RNG_BLOCKS:
                     self.error(f"random number generators like '{name}' are only allowed in "
                                "transformed data and generated quantities", e.name_span or e.span)
-                fake = [Type("real")] + list(types)
+                fake = [Type("int" if obj.discrete else "real")] + list(types)
                 self._check_distribution_args(obj, fake, [e, *e.args], e.name_span or e.span, name)
                 e.fn = Callee("rng", obj, suffix)
                 base = "int" if obj.discrete else "real"
                 return Type(base) if all(t.is_scalar for t in types) else Type(base, "scalar", 1)
-            if not e.conditional and e.args:
+            if not e.conditional and e.args and obj.params:   # std_normal_lpdf(y) needs no '|'
                 self.error(f"write '{name}({_show(e.args[0])} | ...)': the variate is separated from the "
                            "parameters by '|'", e.span)
             self._check_distribution_args(obj, list(types), e.args, e.name_span or e.span, name)

@@ -39,15 +39,18 @@ def parse(text: str, path: str = "<string>") -> A.Program:
     """Parse a model; raise :class:`PPLError` with a located message on failure."""
     try:
         tree = _lark().parse(text)
-    except UnexpectedCharacters as e:
-        raise _char_error(e, text, path) from None
-    except UnexpectedEOF as e:
-        raise PPLError(f"unexpected end of file; expected {_expected(e.expected)}",
-                       _eof_span(text, path)) from None
-    except UnexpectedToken as e:
+    except (UnexpectedCharacters, UnexpectedEOF, UnexpectedToken) as e:
+        comment = _unterminated_comment(text, path)
+        if comment is not None:
+            raise comment from None
+        if isinstance(e, UnexpectedCharacters):
+            raise _char_error(e, text, path) from None
+        if isinstance(e, UnexpectedEOF):
+            raise PPLError(f"unexpected end of file; expected {_expected(e.expected)}",
+                           _eof_span(text, path)) from None
         raise _token_error(e, text, path) from None
     try:
-        return _Builder(path).transform(tree)
+        return _Builder(path, text).transform(tree)
     except VisitError as e:
         if isinstance(e.orig_exc, PPLError):
             raise e.orig_exc from None
@@ -60,23 +63,95 @@ _TERMINAL_TEXT = {
     "RSQB": "']'", "LSQB": "'['", "COMMA": "','", "NAME": "a name", "EQUAL": "'='",
     "COLON": "':'", "MORETHAN": "'>'", "LESSTHAN": "'<'", "TILDE": "'~'", "VBAR": "'|'",
     "INT_LIT": "an integer", "REAL_LIT": "a real number", "STRING": "a string",
-    "$END": "end of file", "QMARK": "'?'",
+    "$END": "end of file", "QMARK": "'?'", "TRUNC": "'T['",
 }
 
 
+_OPERATORS = {"+", "-", "*", "/", "%", "\\", "^", ".^", ".*", "./", "%/%", "<", "<=", ">", ">=",
+              "==", "!=", "&&", "||", "?", "'", "["}
+_STATEMENT_STARTS = {"FOR", "WHILE", "IF", "PRINT", "REJECT", "BREAK", "CONTINUE", "RETURN"}
+_EXPRESSION_STARTS = {"NAME", "INT_LIT", "REAL_LIT", "LPAR", "BANG"}
+
+
 def _expected(names) -> str:
+    names = set(names)
     shown = []
     for n in sorted(names):
         if n in _TERMINAL_TEXT:
             shown.append(_TERMINAL_TEXT[n])
-        elif n.isupper() and not n.startswith("__"):
-            shown.append(f"'{n.lower()}'")
+        elif not n.startswith("$"):
+            shown.append(f"'{_terminal_pattern(n)}'")
     shown = sorted(set(shown))
     if not shown:
         return "something else"
     if len(shown) > 6:
-        return "an expression or statement"
+        if names & _STATEMENT_STARTS:
+            return "a statement"
+        if _EXPRESSION_STARTS <= names:
+            return "an expression"
+        ops = _OPERATORS if "'<'" in shown else _OPERATORS - {">"}   # '>' may close a constraint
+        rest = [x for x in shown if x[1:-1] not in ops]
+        return ", ".join(rest) + (" or " if rest else "") + "an operator"
     return ", ".join(shown[:-1]) + (" or " if len(shown) > 1 else "") + shown[-1]
+
+
+def _terminal_pattern(name: str) -> str:
+    """The literal text of an anonymous terminal such as '==' (Lark names it __ANON_n)."""
+    try:
+        pattern = _lark().get_terminal(name).pattern
+    except (KeyError, AttributeError):
+        return name.lower()
+    return pattern.value if pattern.type == "str" else name.lower()
+
+
+def _scan_braces(text: str):
+    """Yield (char, offset) of each bracket outside comments and strings; ('/*', offset) for an
+    unterminated block comment."""
+    i, n = 0, len(text)
+    while i < n:
+        if text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            if j < 0:
+                yield "/*", i
+                return
+            i = j + 2
+        elif text[i] == '"':
+            j = text.find('"', i + 1)
+            i = n if j < 0 else j + 1
+        else:
+            if text[i] in "{}()[]":
+                yield text[i], i
+            i += 1
+
+
+def _line_col(text: str, pos: int) -> tuple[int, int]:
+    return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def _unterminated_comment(text: str, path: str):
+    for ch, pos in _scan_braces(text):
+        if ch == "/*":
+            line, col = _line_col(text, pos)
+            return PPLError("unterminated comment: '/*' has no matching '*/'",
+                            Span(line, col, line, col + 2, path))
+    return None
+
+
+def _unclosed_brace(text: str) -> str:
+    """' at line:col' of the last '{' left open at the end of the text, or ''."""
+    stack = []
+    for ch, pos in _scan_braces(text):
+        if ch == "{":
+            stack.append(pos)
+        elif ch == "}" and stack:
+            stack.pop()
+    if not stack:
+        return ""
+    line, col = _line_col(text, stack[-1])
+    return f" at {line}:{col}"
 
 
 def _eof_span(text: str, path: str) -> Span:
@@ -107,15 +182,23 @@ def _char_error(e: UnexpectedCharacters, text: str, path: str) -> PPLError:
 def _token_error(e: UnexpectedToken, text: str, path: str) -> PPLError:
     tok = e.token
     expected = set(e.expected)
+    try:
+        # LALR states are merged, so e.expected over-approximates; ask the parser what it accepts.
+        expected = set(e.interactive_parser.accepts()) or expected
+    except Exception:   # noqa: BLE001 - best effort, e.expected is still valid
+        pass
     if tok.type == "$END":
         span = _eof_span(text, path)
         if "RBRACE" in expected:
-            return PPLError("unexpected end of file: a '{' is never closed (missing '}')", span)
+            return PPLError(f"unexpected end of file: the '{{'{_unclosed_brace(text)} is never closed "
+                            "(missing '}')", span)
         return PPLError(f"unexpected end of file; expected {_expected(expected)}", span)
     span = _tok_span(tok, path)
     value = str(tok)
     block_kw = {"FUNCTIONS", "DATA", "TRANSFORMED", "PARAMETERS", "MODEL", "GENERATED"}
     if expected and expected <= block_kw | {"$END"} | {"DATA", "PARAMETERS", "QUANTITIES"}:
+        if tok.type == "RBRACE":
+            return PPLError("unmatched '}': there is no open '{' to close", span)
         if tok.type == "NAME" or tok.type not in block_kw:
             if "QUANTITIES" in expected or "PARAMETERS" in expected and "DATA" in expected and len(expected) == 2:
                 return PPLError(f"expected 'data' or 'parameters' after 'transformed', found '{value}'"
@@ -129,14 +212,16 @@ def _token_error(e: UnexpectedToken, text: str, path: str) -> PPLError:
         return PPLError(f"'{value}' is a reserved word and cannot be used as a name", span)
     if tok.type == "LSQB" and "SEMICOLON" in expected and "EQUAL" in expected:
         return PPLError("old array syntax: declare arrays as 'array[N] real x;' not 'real x[N];'", span)
-    if "SEMICOLON" in expected and tok.line > _prev_line(text, tok):
-        # The statement ended on an earlier line: point where the ';' belongs.
+    if "SEMICOLON" in expected and (tok.line > _prev_line(text, tok) or tok.type == "RBRACE"):
+        # The statement ended on an earlier line or before a '}': point where the ';' belongs.
         line, col = _prev_end(text, tok)
         return PPLError(f"missing ';' before '{value}'", Span(line, col, line, col + 1, path))
     if tok.type == "RBRACE" and "RBRACE" not in expected:
         return PPLError(f"unexpected '}}'; expected {_expected(expected)}", span)
-    if tok.type == "EQUAL" and "EQUAL" not in expected and "__ANON_12" not in expected:
-        return PPLError("unexpected '='; assignments are statements, use '==' to compare", span)
+    if tok.type == "EQUAL" and "EQUAL" not in expected and \
+            any(_terminal_pattern(n) == "==" for n in expected if n.startswith("__ANON")):
+        return PPLError("unexpected '=' inside an expression; use '==' to compare "
+                        "(assignments are statements)", span)
     return PPLError(f"unexpected {_describe(tok)}; expected {_expected(expected)}", span)
 
 
@@ -161,6 +246,12 @@ def _prev_position(text: str, tok: Token) -> int:
         if cpos != -1:
             i = cpos - 1
             continue
+        # skip a /* */ comment
+        if text[i] == "/" and i >= 1 and text[i - 1] == "*":
+            cpos = text.rfind("/*", 0, i - 1)
+            if cpos != -1:
+                i = cpos - 1
+                continue
         break
     return i + 1
 
@@ -193,9 +284,10 @@ _BINOPS = {
 
 @v_args(meta=True)
 class _Builder(Transformer):
-    def __init__(self, path: str):
+    def __init__(self, path: str, text: str = ""):
         super().__init__(visit_tokens=False)
         self.path = path
+        self.lines = text.splitlines()
 
     def sp(self, meta) -> Span:
         return _span(meta, self.path)
@@ -203,10 +295,19 @@ class _Builder(Transformer):
     def tsp(self, tok: Token) -> Span:
         return _tok_span(tok, self.path)
 
+    def _char_before(self, span: Span) -> str:
+        if 1 <= span.line <= len(self.lines) and span.col >= 2:
+            return self.lines[span.line - 1][span.col - 2]
+        return ""
+
     # -- program and blocks
     def start(self, meta, blocks):
         prog = A.Program(self.sp(meta), {}, {}, self.path)
         for name, span, body in blocks:
+            if name in prog.blocks:
+                first = prog.block_spans[name]
+                raise PPLError(f"block '{name}' appears twice (first at {first.line}:{first.col}); "
+                               "each block may appear only once", span)
             prog.blocks[name] = body
             prog.block_spans[name] = span
         return prog
@@ -394,6 +495,12 @@ class _Builder(Transformer):
 
     def call_stmt(self, meta, children):
         expr = children[0]
+        if isinstance(expr, A.BinOp) and expr.op == "<" and isinstance(expr.right, A.UnOp) \
+                and expr.right.op == "-" and self._char_before(expr.right.span) == "<":
+            # `x <- 1;` lexes as the comparison `x < -1`
+            line, col = expr.right.span.line, expr.right.span.col - 1
+            raise PPLError("'<-' assignment was removed from Stan; use '='",
+                           Span(line, col, line, col + 2, self.path))
         if not isinstance(expr, A.Call):
             raise PPLError("an expression on its own is not a statement "
                            "(only function calls like 'print(x);' may stand alone)", expr.span)

@@ -67,6 +67,11 @@ def spec_dep(items) -> int:
                default=DATA)
 
 
+def _constraint_args(c: N.Constraint) -> list:
+    """The constraint's expressions (an omitted offset or multiplier is None)."""
+    return [e for e in c.args() if e is not None]
+
+
 def analyse(program: N.Program) -> None:
     for v in program.data:
         v.dep = DATA
@@ -74,12 +79,12 @@ def analyse(program: N.Program) -> None:
         v.dep = STEP if v.keyword == "changepoints" else SMOOTH
     for v in program.parameters:
         if v.constraint is not None:
-            for e in v.constraint.args():
+            for e in _constraint_args(v.constraint):
                 expr_dep(e)
         for e in [*v.sizes, *v.array_sizes]:
             expr_dep(e)
     for v in program.data:
-        for e in [*v.sizes, *v.array_sizes, *(v.constraint.args() if v.constraint else [])]:
+        for e in [*v.sizes, *v.array_sizes, *(_constraint_args(v.constraint) if v.constraint else [])]:
             expr_dep(e)
     # Generated quantities are per-draw too, but they never feed the density;
     # they are analysed with the rest so their prints/rejects are classified.
@@ -93,5 +98,5 @@ def analyse(program: N.Program) -> None:
             break
     for v in program.transformed_parameters_vars:
         if v.constraint is not None:
-            for e in v.constraint.args():
+            for e in _constraint_args(v.constraint):
                 expr_dep(e)

@@ -91,7 +91,7 @@ class _Affinity:
         c = v.constraint
         if c is None:
             return AFFINE
-        if any(e.dep > DATA for e in c.args()):
+        if any(e is not None and e.dep > DATA for e in c.args()):   # None: offset/multiplier omitted
             return GENERAL
         if c.kind == "affine":
             return AFFINE

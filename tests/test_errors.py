@@ -1,0 +1,643 @@
+"""The error-reporting corpus: every user mistake is located and explained.
+
+Each malformed program (and each malformed data file) must raise a
+``PPLError`` whose first error has the exact line and column of the offending
+token and a message matching a regex; the CLI must print it as
+``path:line:col: error: message`` + source line + caret, exit 1, and never
+show a Python traceback.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import ppl
+from ppl.frontend.errors import PPLError, PPLErrors, Source, format_error
+
+PATH = "m.ppl"
+
+
+def _errors(exc: PPLError) -> list[PPLError]:
+    return list(exc.errors) if isinstance(exc, PPLErrors) else [exc]
+
+
+def _compile_error(source: str) -> PPLError:
+    with pytest.raises(PPLError) as info:
+        ppl.compile(source, path=PATH)
+    return info.value
+
+
+# ---------------------------------------------------------------------------
+# malformed programs: (id, source, line, col, message regex)
+# ---------------------------------------------------------------------------
+CP_HEAD = ("data { int T; array[T] int D; }\n"
+           "parameters { vector<lower=0>[2] rate; changepoints[1, T] tau; }\n")
+
+PROGRAMS = [
+    # ---- syntax: missing ';' points where the ';' belongs
+    ("missing_semi_before_next_stmt",
+     "parameters { real mu; }\nmodel {\n  mu ~ normal(0, 1)\n  mu ~ normal(0, 1);\n}\n",
+     3, 20, r"missing ';' before 'mu'"),
+    ("missing_semi_before_brace_same_line",
+     "parameters { real mu }\nmodel { }\n",
+     1, 21, r"missing ';' before '\}'"),
+    ("missing_semi_before_brace_next_line",
+     "parameters { real mu; }\nmodel {\n  mu ~ normal(0, 1)\n}\n",
+     3, 20, r"missing ';' before '\}'"),
+    ("missing_semi_after_init",
+     "model {\n  real x = 1\n  x = 2;\n}\n",
+     2, 13, r"missing ';' before 'x'"),
+    ("missing_semi_before_line_comment",
+     "model {\n  real x = 1  // one\n  x = 2;\n}\n",
+     2, 13, r"missing ';' before 'x'"),
+    ("missing_semi_before_block_comment",
+     "model {\n  real x = 1 /* c */ }\n",
+     2, 13, r"missing ';' before '\}'"),
+    ("missing_semi_in_data",
+     "data { int N }\n",
+     1, 13, r"missing ';'"),
+    # ---- unbalanced braces, parentheses, brackets
+    ("unclosed_brace_at_eof",
+     "parameters { real mu; }\nmodel { mu ~ normal(0, 1);\n",
+     2, 27, r"end of file.*'\{' at 2:7 is never closed"),
+    ("extra_closing_brace",
+     "parameters { real mu; }\nmodel { mu ~ normal(0, 1); }\n}\n",
+     3, 1, r"unmatched '\}'"),
+    ("unclosed_paren",
+     "model { real x = (1 + 2; }\n",
+     1, 24, r"unexpected ';'; expected '\)'"),
+    ("extra_closing_paren",
+     "model { real x = 1 + 2); }\n",
+     1, 23, r"unexpected '\)'; expected ';'"),
+    ("unclosed_paren_in_call",
+     "parameters { real mu; }\nmodel { mu ~ normal(0, 1; }\n",
+     2, 25, r"unexpected ';'; expected '\)' or ','"),
+    ("unclosed_bracket",
+     "data { vector[3 y; }\n",
+     1, 17, r"unexpected name 'y'; expected '\]'"),
+    # ---- blocks
+    ("misspelt_block_parameters",
+     "paramters { real mu; }\nmodel { mu ~ normal(0, 1); }\n",
+     1, 1, r"'paramters' is not a block name.*did you mean 'parameters'\?"),
+    ("misspelt_block_model",
+     "parameters { real mu; }\nmodle { }\n",
+     2, 1, r"did you mean 'model'\?"),
+    ("misspelt_transformed_block",
+     "data { int N; }\ntransformed dta { int M = N; }\n",
+     2, 13, r"expected 'data' or 'parameters' after 'transformed', found 'dta'"),
+    ("misspelt_generated_quantities",
+     "generated quantites { }\n",
+     1, 11, r"expected 'quantities' after 'generated'"),
+    ("blocks_out_of_order",
+     "model { }\nparameters { real mu; }\n",
+     2, 1, r"block 'parameters' must come before block 'model'"),
+    ("data_after_parameters",
+     "parameters { real mu; }\ndata { int N; }\nmodel { }\n",
+     2, 1, r"block 'data' must come before block 'parameters'"),
+    ("repeated_block",
+     "data { int N; }\ndata { int M; }\n",
+     2, 1, r"block 'data' appears twice \(first at 1:1\)"),
+    # ---- lexical
+    ("keyword_as_name",
+     "data { real for; }\n",
+     1, 13, r"'for' is a reserved word"),
+    ("keyword_as_local_name",
+     "model { int while = 1; }\n",
+     1, 13, r"'while' is a reserved word"),
+    ("stray_at",
+     "parameters { real mu; }\nmodel { mu ~ normal(0, 1) @ 2; }\n",
+     2, 27, r"unexpected character '@'"),
+    ("stray_dollar",
+     "parameters { real mu; }\nmodel { $mu ~ normal(0, 1); }\n",
+     2, 9, r"unexpected character '\$'"),
+    ("unterminated_comment_between_blocks",
+     "parameters { real mu; }\n/* unterminated\nmodel { mu ~ normal(0, 1); }\n",
+     2, 1, r"unterminated comment: '/\*' has no matching '\*/'"),
+    ("unterminated_comment_in_block",
+     "model {\n  real x; /* oops\n  x = 1;\n}\n",
+     2, 11, r"unterminated comment"),
+    ("hash_comment",
+     "parameters { real mu; }\n# a comment\nmodel { mu ~ normal(0, 1); }\n",
+     2, 1, r"'#' comments were removed from Stan; use '//'"),
+    ("unterminated_string",
+     "model { print(\"abc); }\n",
+     1, 15, r"unterminated string literal"),
+    ("old_array_syntax",
+     "data { int N; real x[N]; }\n",
+     1, 21, r"old array syntax.*array\[N\] real x"),
+    ("arrow_assignment",
+     "model { real x; x <- 1; }\n",
+     1, 19, r"'<-' assignment was removed from Stan; use '='"),
+    ("single_equals_in_condition",
+     "data { real x; }\nmodel { if (x = 1) target += 1; }\n",
+     2, 15, r"unexpected '='.*use '==' to compare"),
+    ("dangling_operator",
+     "parameters { real mu; }\nmodel {\n  real z;\n  z = mu +;\n}\n",
+     4, 11, r"unexpected ';'; expected an expression"),
+    ("constraint_missing_comma",
+     "parameters { real<lower=0 upper=1> p; }\n",
+     1, 27, r"unexpected 'upper'; expected ',', '>'"),
+    ("expression_as_statement",
+     "model { 1 + 2; }\n",
+     1, 9, r"an expression on its own is not a statement"),
+    ("tilde_with_lpdf_suffix",
+     "parameters { real mu; }\nmodel { mu ~ normal_lpdf(0, 1); }\n",
+     2, 14, r"write '~ normal\(\.\.\.\)' without the '_lpdf' suffix"),
+    # ---- names and declarations
+    ("undeclared_with_suggestion",
+     "parameters { real mu; }\nmodel { mu ~ normal(muu, 1); }\n",
+     2, 21, r"'muu' is not declared; did you mean 'mu'\?"),
+    ("undeclared_with_suggestion_bounded",
+     "parameters { real<lower=0> sigma; real mu; }\n"
+     "model { sigma ~ cauchy(0, 1); mu ~ normal(0, sigmaa); }\n",
+     2, 46, r"'sigmaa' is not declared; did you mean 'sigma'\?"),
+    ("undeclared_size",
+     "data { int N; vector[M] y; }\n",
+     1, 22, r"'M' is not declared"),
+    ("duplicate_declaration",
+     "data { int N; real N; }\n",
+     1, 20, r"'N' is already declared \(at 1:12\)"),
+    ("duplicate_across_blocks",
+     "data { int N; }\nparameters { real N; }\n",
+     2, 19, r"'N' is already declared \(at 1:12\)"),
+    # ---- types
+    ("assign_real_to_vector",
+     "transformed data { vector[3] w; w = 1.5; }\n",
+     1, 37, r"cannot assign a value of type real to 'w' of type vector"),
+    ("init_int_with_real",
+     "data { real x; }\ntransformed data { int k = x; }\n",
+     2, 28, r"cannot initialise 'k' of type int with a value of type real"),
+    ("int_parameter",
+     "parameters { int k; }\n",
+     1, 14, r"parameters cannot be integers"),
+    ("real_size",
+     "data { real n; vector[n] y; }\n",
+     1, 23, r"a size must be an int, found real"),
+    ("int_bound_real",
+     "data { int<lower=0.5> N; }\n",
+     1, 18, r"bounds of an int must be ints"),
+    # ---- block rules
+    ("tilde_outside_model",
+     "parameters { real mu; }\ntransformed parameters { real z = mu; z ~ normal(0, 1); }\n",
+     2, 39, r"'~' statements are only allowed in the model block"),
+    ("target_outside_model",
+     "parameters { real mu; }\ngenerated quantities { target += mu; }\n",
+     2, 24, r"'target \+=' is only allowed in the model block"),
+    ("target_function_outside_model",
+     "parameters { real mu; }\ngenerated quantities { real t = target(); }\n",
+     2, 33, r"target\(\) is only available in the model block"),
+    ("assign_data_in_transformed_data",
+     "data { real x; }\ntransformed data { x = 2; }\n",
+     2, 20, r"cannot assign to 'x' here: it is declared in the data block"),
+    ("assign_parameter_in_model",
+     "parameters { real mu; }\nmodel { mu = 2; }\n",
+     2, 9, r"cannot assign to 'mu' here: it is declared in the parameters block"),
+    ("assign_parameter_in_generated_quantities",
+     "parameters { real mu; }\nmodel { }\ngenerated quantities { mu = 1; }\n",
+     3, 24, r"cannot assign to 'mu'.*parameters block"),
+    ("assign_loop_variable",
+     "model { for (i in 1:3) { i = 2; } }\n",
+     1, 26, r"cannot assign to the loop variable 'i'"),
+    # ---- calls
+    ("distribution_wrong_arity",
+     "parameters { real mu; }\nmodel { mu ~ normal(0); }\n",
+     2, 14, r"'normal' takes 2 argument\(s\) \(mu, sigma\) after the variate, found 1"),
+    ("lpdf_wrong_arity",
+     "parameters { real mu; }\nmodel { target += normal_lpdf(mu | 0); }\n",
+     2, 19, r"'normal_lpdf' takes 2 argument\(s\)"),
+    ("function_wrong_arity",
+     "parameters { real mu; }\nmodel { target += exp(mu, 2); }\n",
+     2, 19, r"no signature of 'exp' accepts \(real, int\)"),
+    ("unknown_distribution",
+     "parameters { real mu; }\nmodel { mu ~ nromal(0, 1); }\n",
+     2, 14, r"unknown distribution 'nromal'; did you mean 'normal'\?"),
+    ("unknown_function",
+     "parameters { real mu; }\nmodel { target += lgoit(mu); }\n",
+     2, 19, r"unknown function 'lgoit'; did you mean 'logit'\?"),
+    ("lpdf_without_bar",
+     "parameters { real mu; }\nmodel { target += normal_lpdf(mu, 0, 1); }\n",
+     2, 19, r"write 'normal_lpdf\(mu \| \.\.\.\)'"),
+    ("rng_in_model",
+     "parameters { real mu; }\nmodel { real z = normal_rng(0, 1); mu ~ normal(z, 1); }\n",
+     2, 18, r"random number generators like 'normal_rng' are only allowed in transformed data "
+            r"and generated quantities"),
+    ("rng_wrong_arity",
+     "parameters { real mu; }\nmodel { }\ngenerated quantities { real y = normal_rng(mu); }\n",
+     3, 33, r"'normal_rng' takes 2 argument\(s\)"),
+    ("discrete_distribution_real_variate",
+     "parameters { real mu; }\nmodel { mu ~ poisson(3); }\n",
+     2, 9, r"the variate of poisson must be int or array\[\] int, found real"),
+    # ---- indexing and control flow
+    ("real_index",
+     "data { array[3] real y; }\nparameters { real mu; }\nmodel { y[mu] ~ normal(0, 1); }\n",
+     3, 11, r"an index must be an int or array\[\] int, found real"),
+    ("too_many_indexes",
+     "data { array[3] real y; }\nmodel { target += y[1, 2]; }\n",
+     2, 19, r"too many indexes \(2\) for a value of type array\[\] real"),
+    ("too_many_matrix_indexes",
+     "data { matrix[2, 2] X; }\nmodel { target += X[1, 1, 1]; }\n",
+     2, 19, r"too many indexes \(3\) for a value of type matrix"),
+    ("vector_condition_if",
+     "data { vector[3] v; }\nmodel { if (v) target += 1; }\n",
+     2, 13, r"a condition must be an int or real, found vector"),
+    ("vector_condition_while",
+     "data { vector[3] v; }\nmodel { while (v) { } }\n",
+     2, 16, r"a condition must be an int or real, found vector"),
+    ("break_outside_loop",
+     "model { break; }\n",
+     1, 9, r"'break' outside a loop"),
+    ("continue_outside_loop",
+     "model { continue; }\n",
+     1, 9, r"'continue' outside a loop"),
+    ("real_loop_bound",
+     "data { real b; }\nmodel { for (i in 1:b) target += 1; }\n",
+     2, 21, r"loop bounds must be ints, found real"),
+    ("constraint_on_model_variable",
+     "model { real<lower=0> z = 1; }\n",
+     1, 13, r"variables declared in the model block cannot have constraints"),
+    ("constraint_on_local_variable",
+     "model { for (i in 1:3) { real<lower=0> z = 1; } }\n",
+     1, 30, r"local variables cannot have constraints"),
+    # ---- unsupported features, named as such
+    ("user_defined_function",
+     "functions { real f(real x) { return x; } }\nmodel { }\n",
+     1, 18, r"user-defined functions .* not supported"),
+    ("truncation",
+     "parameters { real<lower=0> mu; }\nmodel { mu ~ normal(0, 1) T[0,]; }\n",
+     2, 27, r"truncation T\[,\] is not supported"),
+    ("cholesky_factor_corr",
+     "parameters { cholesky_factor_corr[3] L; }\n",
+     1, 14, r"'cholesky_factor_corr' is not supported"),
+    ("lcdf_call",
+     "parameters { real mu; }\nmodel { target += normal_lcdf(mu | 0, 1); }\n",
+     2, 19, r"cumulative distribution functions like 'normal_lcdf' are not supported"),
+    ("complex_literal",
+     "model { real z = 2i; }\n",
+     1, 18, r"complex numbers are not supported"),
+    # ---- changepoints misuse
+    ("changepoints_in_data",
+     "data { changepoints[1, 10] tau; }\n",
+     1, 8, r"'changepoints' can only be declared in the parameters block"),
+    ("changepoints_array",
+     "data { int T; }\nparameters { array[2] changepoints[1, T] tau; }\n",
+     2, 14, r"arrays of changepoints are not supported"),
+    ("changepoints_raw_use",
+     CP_HEAD + "model { for (t in 1:T) D[t] ~ poisson(rate[tau[1]]); }\n",
+     3, 44, r"'tau' may only be used as segment\(tau, t\) or in comparisons"),
+    ("changepoints_as_argument",
+     CP_HEAD + "model { rate ~ exponential(tau); }\n",
+     3, 28, r"'tau' may only be used as segment\(tau, t\)"),
+    ("changepoints_in_generated_quantities",
+     CP_HEAD + "model { for (t in 1:T) D[t] ~ poisson(rate[segment(tau, t)]); }\n"
+     "generated quantities { int s = 3 < tau[1]; }\n",
+     4, 32, r"'tau' can only be used in the model block.*not in generated quantities"),
+    ("changepoints_in_transformed_parameters",
+     CP_HEAD + "transformed parameters { real z = segment(tau, 2); }\n"
+     "model { for (t in 1:T) D[t] ~ poisson(rate[segment(tau, t)]); }\n",
+     3, 35, r"not in transformed parameters"),
+    ("changepoints_segment_shifted_index",
+     CP_HEAD + "model { for (t in 1:T) D[t] ~ poisson(rate[segment(tau, t + 1)]); }\n",
+     3, 57, r"segment\(tau, \.\.\.\) must be given the loop index 't' itself"),
+    ("changepoints_segment_arity",
+     CP_HEAD + "model { for (t in 1:T) D[t] ~ poisson(rate[segment(tau)]); }\n",
+     3, 44, r"segment\(tau, t\) takes a changepoints parameter and an int time index"),
+    ("changepoints_le_comparison",
+     CP_HEAD + "model { for (t in 1:T) D[t] ~ poisson(t <= tau[1] ? rate[1] : rate[2]); }\n",
+     3, 39, r"only 't < tau\[k\]' and 't >= tau\[k\]'.*'<=' would depend on neighbouring steps"),
+    ("changepoints_compare_expression",
+     CP_HEAD + "model { for (t in 1:T) D[t] ~ poisson(t + 1 < tau[1] ? rate[1] : rate[2]); }\n",
+     3, 39, r"compare the loop index 't' itself with tau\[k\]"),
+    ("changepoints_outside_loop",
+     CP_HEAD + "model { D[1] ~ poisson(rate[segment(tau, 1)]); }\n",
+     3, 29, r"'tau' must be used inside 'for \(t in 1:T\)'"),
+    ("changepoints_two_loops",
+     CP_HEAD + "model {\n  for (t in 1:T) D[t] ~ poisson(rate[segment(tau, t)]);\n"
+     "  for (t in 1:T) target += t < tau[1];\n}\n",
+     5, 28, r"'tau' is used in two different loops"),
+]
+
+VALID_PROGRAMS = [
+    ("empty_file", ""),
+    ("only_whitespace", "\n  \n\t\n"),
+    ("only_comments", "// a line comment\n/* a block\n   comment */\n"),
+    ("changepoints_ok", CP_HEAD + "model { for (t in 1:T) D[t] ~ poisson(rate[segment(tau, t)]); }\n"),
+    ("changepoints_flipped_comparison_ok",
+     CP_HEAD + "model { for (t in 1:T) D[t] ~ poisson(tau[1] > t ? rate[1] : rate[2]); }\n"),
+]
+
+
+def test_corpus_sizes():
+    assert len(PROGRAMS) >= 40
+    assert len({p[0] for p in PROGRAMS}) == len(PROGRAMS)
+    assert len(DATA_CASES) >= 15
+    assert len({d[0] for d in DATA_CASES}) == len(DATA_CASES)
+
+
+@pytest.mark.parametrize("name, source, line, col, pattern", PROGRAMS, ids=[p[0] for p in PROGRAMS])
+def test_program_error(name, source, line, col, pattern):
+    err = _errors(_compile_error(source))[0]
+    assert err.span is not None and err.span.path == PATH
+    got = f"{err.span.line}:{err.span.col}: {err.message}"
+    assert (err.span.line, err.span.col) == (line, col), got
+    assert re.search(pattern, err.message), got
+    # the caret must land inside the source text (or just past its end for EOF errors)
+    text = Source(source, PATH).line(line)
+    assert 1 <= col <= len(text) + 1, got
+
+
+@pytest.mark.parametrize("name, source", VALID_PROGRAMS, ids=[p[0] for p in VALID_PROGRAMS])
+def test_valid_program(name, source):
+    ppl.compile(source, path=PATH)
+
+
+def test_one_mistake_one_error():
+    """A failed declaration still declares its name: no cascade of 'not declared'."""
+    err = _compile_error("parameters { real mu; }\n"
+                         "model { real z = normal_rng(0, 1); mu ~ normal(z, 1); }\n")
+    assert len(_errors(err)) == 1
+
+
+def test_independent_errors_are_all_reported():
+    err = _compile_error("parameters { real mu; }\n"
+                         "model {\n  mu ~ normal(muu, 1);\n  target += lgoit(mu);\n}\n")
+    got = [(e.span.line, e.span.col) for e in _errors(err)]
+    assert got == [(3, 15), (4, 13)]
+
+
+def test_truncated_programs_never_crash():
+    """Every prefix of a model is either valid or a located PPLError."""
+    src = open(os.path.join(os.path.dirname(__file__), "..", "examples", "coal", "model.ppl")).read()
+    for cut in range(0, len(src), 3):
+        try:
+            ppl.compile(src[:cut], path=PATH)
+        except PPLError as e:
+            for x in _errors(e):
+                assert x.span is not None and x.span.line >= 1, (cut, x.message)
+
+
+# ---------------------------------------------------------------------------
+# malformed data: (id, payload, variable, line, col, message regex)
+# payload: dict of overrides of GOOD_DATA (DROP deletes), or raw bytes of the file.
+# variable None: the error points into the data file itself.
+# ---------------------------------------------------------------------------
+DATA_MODEL = """\
+data {
+  int<lower=0> N;
+  vector[N] y;
+  matrix[2, 3] X;
+  array[N] int<lower=0> k;
+  real<lower=0> s;
+  simplex[3] theta;
+  ordered[3] c;
+  int K;
+  vector[K] z;
+  array[2] real a;
+}
+parameters { real mu; }
+model { y ~ normal(mu, 1); }
+"""
+GOOD_DATA = dict(N=2, y=[1.0, 2.0], X=[[1, 2, 3], [4, 5, 6]], k=[1, 2], s=1.0,
+                 theta=[0.2, 0.3, 0.5], c=[1, 2, 3], K=1, z=[0.5], a=[1.0, 2.0])
+DROP = object()
+
+DATA_CASES = [
+    ("missing_variable", {"y": DROP}, "y", 3, 13, r"'y' is missing from .*d\.json"),
+    ("vector_wrong_length", {"y": [1.0]}, "y", 3, 13, r"expected shape \[2\], found \[1\]"),
+    ("matrix_as_flat_list", {"X": [1, 2, 3, 4, 5, 6]}, "X", 4, 16,
+     r"expected shape \[2, 3\], found \[6\]"),
+    ("matrix_transposed", {"X": [[1, 2], [3, 4], [5, 6]]}, "X", 4, 16,
+     r"expected shape \[2, 3\], found \[3, 2\]"),
+    ("scalar_as_list", {"s": [1.0]}, "s", 6, 17, r"expected a single real, found an array"),
+    ("array_given_scalar", {"a": 1.0}, "a", 11, 17, r"found a single number"),
+    ("array_too_deep", {"a": [[1.0], [2.0]]}, "a", 11, 17, r"expected shape \[2\], found \[2, 1\]"),
+    ("ragged_array", {"X": [[1, 2, 3], [4, 5]]}, "X", 4, 16, r"ragged array"),
+    ("real_for_int", {"N": 2.5}, "N", 2, 16, r"expected integers, found 2\.5"),
+    ("real_in_int_array", {"k": [1, 0.5]}, "k", 5, 25, r"expected integers, found 0\.5"),
+    ("string_for_number", {"s": "abc"}, "s", 6, 17, r"expected a number, found the string \"abc\""),
+    ("boolean_for_number", {"s": True}, "s", 6, 17, r"expected a number, found true"),
+    ("null_value", {"s": None}, "s", 6, 17, r"expected a number, found null"),
+    ("nan_for_bounded", {"s": "NaN"}, "s", 6, 17, r"contains NaN, which its bounds do not allow"),
+    ("negative_for_lower_0", {"k": [1, -1]}, "k", 5, 25, r"violates its constraint <lower=0>: k\[2\] = -1"),
+    ("negative_size_with_bound", {"N": -1, "y": [], "k": []}, "N", 2, 16,
+     r"violates its constraint <lower=0>: N = -1"),
+    ("negative_size", {"K": -1, "z": []}, "z", 10, 10, r"the size of 'z' is negative \(K = -1\)"),
+    ("simplex_not_summing_to_1", {"theta": [0.2, 0.3, 0.6]}, "theta", 7, 14,
+     r"violates its constraint simplex: the elements of theta sum to 1\.1, not 1"),
+    ("simplex_negative", {"theta": [-0.2, 0.7, 0.5]}, "theta", 7, 14,
+     r"simplex: theta\[1\] = -0\.2 is negative"),
+    ("ordered_unsorted", {"c": [1, 3, 2]}, "c", 8, 14,
+     r"violates its constraint ordered: c\[3\] = 2 is not greater than c\[2\] = 3"),
+    ("int_out_of_range", {"N": 2, "k": [1, 2 ** 40]}, "k", 5, 25, r"out of range for a 32-bit int"),
+    # errors inside the data file itself
+    ("malformed_json_trailing_comma", b'{"N": 2,\n "y": [1.0, 2.0,]\n}\n', None, 2, 17,
+     r"malformed JSON: Expecting value"),
+    ("malformed_json_missing_comma", b'{"N": 2\n "y": [1.0, 2.0]}\n', None, 2, 2,
+     r"malformed JSON: Expecting ',' delimiter"),
+    ("malformed_json_trailing_garbage", b'{"N": 2}\nxyz\n', None, 2, 1, r"malformed JSON: Extra data"),
+    ("empty_data_file", b"", None, 1, 1, r"malformed JSON"),
+    ("json_list_not_object", b"[1, 2]\n", None, 1, 1, r"must be a JSON object"),
+    ("non_utf8_bytes", b'{"N": 2, "y": "\xff"}\n', None, 1, 16, r"not valid UTF-8"),
+]
+
+
+@pytest.fixture(scope="module")
+def data_model():
+    return ppl.compile(DATA_MODEL, path=PATH)
+
+
+def _write_data(tmp_path, payload) -> str:
+    path = tmp_path / "d.json"
+    if isinstance(payload, bytes):
+        path.write_bytes(payload)
+    else:
+        data = dict(GOOD_DATA)
+        for k, v in payload.items():
+            if v is DROP:
+                del data[k]
+            else:
+                data[k] = v
+        path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_good_data_binds(data_model, tmp_path):
+    data_model.bind(_write_data(tmp_path, {}))
+
+
+@pytest.mark.parametrize("name, payload, var, line, col, pattern", DATA_CASES,
+                         ids=[d[0] for d in DATA_CASES])
+def test_data_error(data_model, tmp_path, name, payload, var, line, col, pattern):
+    path = _write_data(tmp_path, payload)
+    with pytest.raises(PPLError) as info:
+        data_model.bind(path)
+    err = _errors(info.value)[0]
+    got = f"{err.span}: {err.message}"
+    assert (err.span.line, err.span.col) == (line, col), got
+    assert re.search(pattern, err.message), got
+    if var is None:
+        assert err.span.path == path, got          # located in the data file
+        assert 1 <= col <= len(Source(open(path, encoding="utf-8", errors="replace").read())
+                                .line(line)) + 1
+    else:
+        assert err.span.path == PATH, got          # at the declaration in the model
+        assert f"'{var}'" in err.message, got
+        decl = DATA_MODEL.splitlines()[line - 1]
+        assert re.search(rf"\b{var}\b", decl), decl
+
+
+def test_data_file_missing(data_model, tmp_path):
+    path = str(tmp_path / "nope.json")
+    with pytest.raises(PPLError) as info:
+        data_model.bind(path)
+    assert "does not exist" in info.value.message and path in info.value.message
+    assert info.value.span.path == path
+
+
+# ---------------------------------------------------------------------------
+# the formatted message: header, source line, caret under the right column
+# ---------------------------------------------------------------------------
+def _formatted(source: str) -> list[str]:
+    err = _compile_error(source)
+    return format_error(err, {PATH: Source(source, PATH)}).splitlines()
+
+
+def test_format_missing_semicolon():
+    lines = _formatted("parameters { real mu; }\nmodel {\n  mu ~ normal(0, 1)\n  mu ~ normal(0, 1);\n}\n")
+    assert lines == [
+        "m.ppl:3:20: error: missing ';' before 'mu'",
+        "    mu ~ normal(0, 1)",
+        "                     ^",
+    ]
+
+
+def test_format_undeclared_name_underlines_the_name():
+    lines = _formatted("parameters { real mu; }\nmodel { mu ~ normal(muu, 1); }\n")
+    assert lines[0] == "m.ppl:2:21: error: 'muu' is not declared; did you mean 'mu'?"
+    assert lines[1] == "  model { mu ~ normal(muu, 1); }"
+    assert lines[2] == "                      ^~~"
+
+
+def test_format_with_tab_indentation():
+    lines = _formatted("parameters { real mu; }\nmodel {\n\tmu ~ nromal(0, 1);\n}\n")
+    assert lines[0].startswith("m.ppl:3:7: error: unknown distribution 'nromal'")
+    assert lines[1] == "   mu ~ nromal(0, 1);"
+    assert lines[2] == "        ^~~~~~"
+    assert lines[1][lines[2].index("^")] == "n"
+
+
+def test_format_stray_character():
+    lines = _formatted("parameters { real mu; }\nmodel { mu ~ normal(0, 1) @ 2; }\n")
+    assert lines[2] == " " * (2 + 26) + "^"
+    assert lines[1][lines[2].index("^")] == "@"
+
+
+def test_format_several_errors():
+    src = "parameters { real mu; }\nmodel {\n  mu ~ normal(muu, 1);\n  target += lgoit(mu);\n}\n"
+    lines = _formatted(src)
+    assert [l for l in lines if ": error: " in l] == [
+        "m.ppl:3:15: error: 'muu' is not declared; did you mean 'mu'?",
+        "m.ppl:4:13: error: unknown function 'lgoit'; did you mean 'logit'?",
+    ]
+    assert lines[2] == "  " + " " * 14 + "^~~"
+    assert lines[5] == "  " + " " * 12 + "^~~~~"
+
+
+def test_format_data_error_points_into_the_data_file(data_model, tmp_path):
+    path = _write_data(tmp_path, b'{"N": 2,\n "y": [1.0, 2.0,]\n}\n')
+    with pytest.raises(PPLError) as info:
+        data_model.bind(path)
+    text = open(path, encoding="utf-8").read()
+    lines = format_error(info.value, {path: Source(text, path)}).splitlines()
+    assert lines[0] == f"{path}:2:17: error: malformed JSON: Expecting value"
+    assert lines[1] == '   "y": [1.0, 2.0,]'
+    assert lines[2] == " " * (2 + 16) + "^"
+
+
+# ---------------------------------------------------------------------------
+# the command line
+# ---------------------------------------------------------------------------
+def _pplc(*args, cwd):
+    env = dict(os.environ)
+    env.pop("PPLC_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "ppl.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def _assert_located(proc, where: str, source_line: str, caret_col: int):
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and "Traceback" not in proc.stdout
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith(f"{where}: error: "), proc.stderr
+    assert lines[1] == "  " + source_line, proc.stderr
+    assert lines[2].startswith(" " * (2 + caret_col - 1) + "^"), proc.stderr
+    assert set(lines[2]) <= {" ", "^", "~"}, proc.stderr
+
+
+CLI_MODEL = "data { int N; vector[N] y; }\nparameters { real mu; }\nmodel { y ~ normal(mu, 1); }\n"
+
+
+@pytest.fixture()
+def cli_dir(tmp_path):
+    (tmp_path / "model.ppl").write_text(CLI_MODEL)
+    (tmp_path / "syntax.ppl").write_text("parameters { real mu; }\nmodel {\n  mu ~ normal(0, 1)\n}\n")
+    (tmp_path / "undeclared.ppl").write_text("parameters { real mu; }\nmodel { mu ~ normal(muu, 1); }\n")
+    (tmp_path / "cp.ppl").write_text(CP_HEAD + "model { D[1] ~ poisson(rate[segment(tau, 1)]); }\n")
+    (tmp_path / "short.json").write_text('{"N": 2, "y": [1.0]}\n')
+    (tmp_path / "bad.json").write_text('{"N": 2,\n "y": [1, 2,]}\n')
+    return tmp_path
+
+
+def test_cli_syntax_error(cli_dir):
+    proc = _pplc("check", "syntax.ppl", cwd=cli_dir)
+    _assert_located(proc, "syntax.ppl:3:20", "  mu ~ normal(0, 1)", 20)
+    assert "missing ';'" in proc.stderr
+
+
+def test_cli_semantic_error(cli_dir):
+    proc = _pplc("check", "undeclared.ppl", cwd=cli_dir)
+    _assert_located(proc, "undeclared.ppl:2:21", "model { mu ~ normal(muu, 1); }", 21)
+    assert "did you mean 'mu'?" in proc.stderr
+
+
+def test_cli_changepoint_error(cli_dir):
+    proc = _pplc("compile", "cp.ppl", cwd=cli_dir)
+    _assert_located(proc, "cp.ppl:3:29", "model { D[1] ~ poisson(rate[segment(tau, 1)]); }", 29)
+
+
+def test_cli_data_shape_error(cli_dir):
+    proc = _pplc("check", "model.ppl", "--data", "short.json", cwd=cli_dir)
+    _assert_located(proc, "model.ppl:1:25", "data { int N; vector[N] y; }", 25)
+    assert "'y'" in proc.stderr and "short.json" in proc.stderr
+
+
+def test_cli_malformed_json_points_into_data_file(cli_dir):
+    proc = _pplc("check", "model.ppl", "--data", "bad.json", cwd=cli_dir)
+    _assert_located(proc, "bad.json:2:13", ' "y": [1, 2,]}', 13)
+
+
+def test_cli_missing_model_file(cli_dir):
+    proc = _pplc("check", "nope.ppl", cwd=cli_dir)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("nope.ppl: error: cannot read model file"), proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_missing_data_file(cli_dir):
+    proc = _pplc("check", "model.ppl", "--data", "nope.json", cwd=cli_dir)
+    assert proc.returncode == 1
+    assert "nope.json" in proc.stderr and "does not exist" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args", [["frobnicate", "model.ppl"], ["check"], []],
+                         ids=["unknown_subcommand", "missing_file_argument", "no_command"])
+def test_cli_usage_errors_exit_2(cli_dir, args):
+    proc = _pplc(*args, cwd=cli_dir)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "usage" in proc.stderr.lower()
