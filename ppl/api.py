@@ -91,6 +91,14 @@ class BoundModel:
         key), to True/False to evaluate with that guard forced."""
         return self._impl.log_density(theta_unc, jacobian, force)
 
+    def log_density_gradient(self, theta_unc, jacobian: bool = True, force: Optional[dict] = None):
+        """(log density, gradient) at unconstrained ``theta`` (d,) or a batch (S, d).
+
+        Reverse mode by source transformation of the IR (ppl.ad): at a branch,
+        the derivative of the branch taken; at kinks a fixed one-sided value."""
+        from ppl.backends.reference.gradient import log_density_gradient
+        return log_density_gradient(self._impl, theta_unc, jacobian, force)
+
     def param_constrain(self, theta_unc, include_tp: bool = False, include_gq: bool = False,
                         seed: int = 0) -> np.ndarray:
         return self._impl.param_constrain(theta_unc, include_tp, include_gq, seed)

@@ -33,6 +33,7 @@ class Function:
     jump: bool = False            # piecewise constant: a parametric argument makes a guard
     elementwise: bool = False     # impl wants aligned arguments
     data_only_args: tuple = ()    # positions that must not depend on parameters (sizes)
+    grad: tuple = ()              # reverse-mode rules, one per argument (see "derivative rules")
     parsed: list = field(default_factory=list, repr=False)
 
     def resolve(self, argtypes: tuple[Type, ...]) -> Optional[Type]:
@@ -539,3 +540,294 @@ for _n, _v in {"log2": np.log(2.0), "log10": np.log(10.0)}.items():
 
 _def("is_inf", lambda x: np.isinf(x).astype(np.int64), "explicit", ("(real) => int",))
 _def("is_nan", lambda x: np.isnan(x).astype(np.int64), "explicit", ("(real) => int",))
+
+
+# ---------------------------------------------------------------- derivative rules
+# Reverse mode (ppl.ad): ``grad[i](g, out, *args)`` is the vector-Jacobian
+# product for argument i: g is d(target)/d(out).  Elementwise functions see
+# aligned arguments and return an aligned contribution (the caller sums it
+# back to the argument's shape); the others return the argument's shape.
+# ``None`` marks an argument with no derivative (sizes, ints).  Kinks take a
+# fixed one-sided value (fabs'(0) = 0, fmin/fmax ties go to the first
+# argument): the intensional derivative of Lee, Yu, Rival & Yang (2020).
+
+_SQRT_2PI = np.sqrt(2.0 * np.pi)
+_2_SQRT_PI = 2.0 / np.sqrt(np.pi)
+
+
+def _unary(d):
+    """A rule from f'(x, out)."""
+    return (lambda g, out, x: g * d(np.asarray(x, dtype=float), out),)
+
+
+_UNARY_GRADS = {
+    "exp": lambda x, y: y,
+    "log": lambda x, y: 1.0 / x,
+    "log1p": lambda x, y: 1.0 / (1.0 + x),
+    "expm1": lambda x, y: y + 1.0,
+    "sqrt": lambda x, y: 0.5 / y,
+    "cbrt": lambda x, y: 1.0 / (3.0 * y * y),
+    "square": lambda x, y: 2.0 * x,
+    "inv": lambda x, y: -y * y,
+    "inv_sqrt": lambda x, y: -0.5 * y / x,
+    "inv_square": lambda x, y: -2.0 * y / x,
+    "inv_logit": lambda x, y: y * (1.0 - y),
+    "logit": lambda x, y: 1.0 / (x * (1.0 - x)),
+    "log1m": lambda x, y: -1.0 / (1.0 - x),
+    "log_inv_logit": lambda x, y: special.expit(-x),
+    "log1m_inv_logit": lambda x, y: -special.expit(x),
+    "log1m_exp": lambda x, y: -1.0 / np.expm1(-x),
+    "lgamma": lambda x, y: special.digamma(x),
+    "tgamma": lambda x, y: y * special.digamma(x),
+    "digamma": lambda x, y: special.polygamma(1, x),
+    "Phi": lambda x, y: np.exp(-0.5 * x * x) / _SQRT_2PI,
+    "inv_Phi": lambda x, y: _SQRT_2PI * np.exp(0.5 * y * y),
+    "Phi_approx": lambda x, y: y * (1.0 - y) * (3 * 0.07056 * x * x + 1.5976),
+    "sin": lambda x, y: np.cos(x),
+    "cos": lambda x, y: -np.sin(x),
+    "tan": lambda x, y: 1.0 + y * y,
+    "asin": lambda x, y: 1.0 / np.sqrt(1.0 - x * x),
+    "acos": lambda x, y: -1.0 / np.sqrt(1.0 - x * x),
+    "atan": lambda x, y: 1.0 / (1.0 + x * x),
+    "sinh": lambda x, y: np.cosh(x),
+    "cosh": lambda x, y: np.sinh(x),
+    "tanh": lambda x, y: 1.0 - y * y,
+    "asinh": lambda x, y: 1.0 / np.sqrt(x * x + 1.0),
+    "acosh": lambda x, y: 1.0 / np.sqrt(x * x - 1.0),
+    "atanh": lambda x, y: 1.0 / (1.0 - x * x),
+    "erf": lambda x, y: _2_SQRT_PI * np.exp(-x * x),
+    "erfc": lambda x, y: -_2_SQRT_PI * np.exp(-x * x),
+    "fabs": lambda x, y: np.sign(x),
+    "abs": lambda x, y: np.sign(x),
+    "log2": lambda x, y: 1.0 / (x * np.log(2.0)),
+    "log10": lambda x, y: 1.0 / (x * np.log(10.0)),
+}
+
+
+def _pow_grads():
+    def da(g, out, a, b):
+        a = np.asarray(a, dtype=float)
+        return g * b * np.power(a, b - 1.0)
+
+    def db(g, out, a, b):
+        a = np.asarray(a, dtype=float)
+        return g * np.where(a > 0, out * np.log(np.where(a > 0, a, 1.0)), 0.0)
+    return (da, db)
+
+
+_BINARY_GRADS = {
+    "pow": _pow_grads(),
+    "fmin": (lambda g, out, a, b: g * ((a <= b) | np.isnan(b)),
+             lambda g, out, a, b: g * ((b < a) | np.isnan(a))),
+    "fmax": (lambda g, out, a, b: g * ((a >= b) | np.isnan(b)),
+             lambda g, out, a, b: g * ((b > a) | np.isnan(a))),
+    "fdim": (lambda g, out, a, b: g * (a > b), lambda g, out, a, b: -g * (a > b)),
+    "hypot": (lambda g, out, a, b: g * a / out, lambda g, out, a, b: g * b / out),
+    "atan2": (lambda g, out, a, b: g * b / (a * a + b * b), lambda g, out, a, b: -g * a / (a * a + b * b)),
+    "log_diff_exp": (lambda g, out, a, b: -g / np.expm1(b - a), lambda g, out, a, b: -g / np.expm1(a - b)),
+    "lbeta": (lambda g, out, a, b: g * (special.digamma(a) - special.digamma(a + b)),
+              lambda g, out, a, b: g * (special.digamma(b) - special.digamma(a + b))),
+    "lchoose": (lambda g, out, n, k: g * (special.digamma(n + 1) - special.digamma(n - k + 1)),
+                lambda g, out, n, k: g * (special.digamma(n - k + 1) - special.digamma(k + 1))),
+    "lmultiply": (lambda g, out, a, b: g * np.where((a == 0) & (b == 0), 0.0, np.log(b)),
+                  lambda g, out, a, b: g * a / b),
+    "fmod": (lambda g, out, a, b: g, lambda g, out, a, b: -g * np.trunc(a / b)),
+}
+_BINARY_GRADS["binomial_coefficient_log"] = _BINARY_GRADS["lchoose"]
+_BINARY_GRADS["multiply_log"] = _BINARY_GRADS["lmultiply"]
+
+
+def _lane(g, x):
+    """Reshape a per-lane (S,) adjoint to broadcast against x (S, ...)."""
+    g = np.asarray(g, dtype=float)
+    return g.reshape(g.shape + (1,) * (np.ndim(x) - g.ndim))
+
+
+def _log_sum_exp_grads():
+    def d(i):
+        def rule(g, out, *args):
+            if len(args) == 2:
+                a, b = align(*[np.asarray(x, dtype=float) for x in args])
+                return g * np.exp((a, b)[i] - out)
+            x = np.asarray(args[0], dtype=float)
+            return _lane(g, x) * np.exp(x - _lane(out, x))
+        return rule
+    return (d(0), d(1))
+
+
+def _log_mix_grads():
+    def theta(g, out, *args):
+        if len(args) == 3:
+            t, a, b = args
+            return g * (np.exp(a - out) - np.exp(b - out))
+        t, lam = args
+        return _lane(g, lam) * np.exp(lam - _lane(out, lam))
+
+    def lam1(g, out, *args):
+        if len(args) == 3:
+            t, a, b = args
+            return g * t * np.exp(a - out)
+        t, lam = args
+        return _lane(g, lam) * t * np.exp(lam - _lane(out, lam))
+
+    def lam2(g, out, t, a, b):
+        return g * (1.0 - t) * np.exp(b - out)
+    return (theta, lam1, lam2)
+
+
+def _sum_grad(g, out, x):
+    return np.broadcast_to(_lane(g, x), np.shape(x))
+
+
+def _mean_grad(g, out, x):
+    n = int(np.prod(np.shape(x)[1:]))
+    return np.broadcast_to(_lane(g, x) / n, np.shape(x))
+
+
+def _extreme_grad(reduce):
+    """Derivative of min/max: the (first) extreme element takes g."""
+    def rule1(g, out, *args):
+        if len(args) == 2:
+            a, b = align(*args)
+            pick = a <= b if reduce is np.argmin else a >= b
+            return np.where(pick, g, 0.0)
+        x = np.asarray(args[0], dtype=float)
+        flat = x.reshape(x.shape[0], -1)
+        hot = np.zeros_like(flat)
+        hot[np.arange(flat.shape[0]), reduce(flat, axis=1)] = 1.0
+        return hot.reshape(x.shape) * _lane(g, x)
+
+    def rule2(g, out, a, b):
+        a, b = align(a, b)
+        pick = b < a if reduce is np.argmin else b > a
+        return np.where(pick, g, 0.0)
+    return (rule1, rule2)
+
+
+def _variance_grad(g, out, x):
+    x = np.asarray(x, dtype=float)
+    n = int(np.prod(x.shape[1:]))
+    axes = tuple(range(1, x.ndim))
+    return _lane(g, x) * 2.0 * (x - x.mean(axis=axes, keepdims=True)) / (n - 1)
+
+
+def _sd_grad(g, out, x):
+    x = np.asarray(x, dtype=float)
+    n = int(np.prod(x.shape[1:]))
+    axes = tuple(range(1, x.ndim))
+    return _lane(g, x) * (x - x.mean(axis=axes, keepdims=True)) / ((n - 1) * _lane(out, x))
+
+
+def _prod_grad(g, out, x):
+    x = np.asarray(x, dtype=float)
+    return _lane(g, x) * _lane(out, x) / x
+
+
+def _rev_cumsum(g):
+    return np.cumsum(np.asarray(g)[..., ::-1], axis=-1)[..., ::-1]
+
+
+def _softmax_grad(g, out, x):
+    return out * (g - np.sum(g * out, axis=-1, keepdims=True))
+
+
+def _log_softmax_grad(g, out, x):
+    return g - np.exp(out) * np.sum(g, axis=-1, keepdims=True)
+
+
+def _rep_array_grad(g, out, x, *sizes):
+    g = np.asarray(g, dtype=float)
+    k = len(sizes)
+    inner = g.shape[1 + k:]
+    return g.reshape((g.shape[0], -1) + inner).sum(axis=1)
+
+
+def _unflatten_grad(ts, g, out, x):
+    t = ts[0]
+    g = np.asarray(g, dtype=float)
+    if t.shape == "matrix" and t.ndims == 0:
+        r, c = np.shape(x)[1:]
+        return np.swapaxes(g.reshape(g.shape[0], c, r), 1, 2)
+    return g.reshape((g.shape[0],) + np.shape(x)[1:])
+
+
+def _to_array_1d_grad(ts, g, out, x):
+    t = ts[0]
+    g = np.asarray(g, dtype=float)
+    if t.shape == "matrix":
+        shp = np.shape(x)[1:]
+        return np.swapaxes(g.reshape((g.shape[0],) + shp[:-2] + (shp[-1], shp[-2])), -1, -2)
+    return g.reshape((g.shape[0],) + np.shape(x)[1:])
+
+
+def _place(g, x, start):
+    out = np.zeros((np.shape(g)[0],) + np.shape(x)[1:])
+    out[:, start:start + np.shape(g)[1]] = g
+    return out
+
+
+def _append_grads(axis):
+    """Split the adjoint of append_row/append_col between the two pieces; a scalar
+    or a row/column joined to a container is one slice along the axis."""
+    def part(first):
+        def rule(g, out, a, b):
+            g = np.asarray(g, dtype=float)
+            na = 1 if np.ndim(a) < np.ndim(out) else np.shape(a)[axis]
+            idx = np.arange(0, na) if first else np.arange(na, g.shape[axis])
+            piece = np.take(g, idx, axis=axis)
+            other = a if first else b
+            return np.squeeze(piece, axis=axis) if np.ndim(other) < np.ndim(out) else piece
+        return rule
+    return (part(True), part(False))
+
+
+def _diag_matrix_grad(g, out, v):
+    return np.diagonal(np.asarray(g, dtype=float), axis1=1, axis2=2)
+
+
+def _sizes_only(*_):
+    return None
+
+
+FUNCTION_GRADS = {
+    "log_sum_exp": _log_sum_exp_grads(),
+    "log_mix": _log_mix_grads(),
+    "sum": (_sum_grad,),
+    "prod": (_prod_grad,),
+    "mean": (_mean_grad,),
+    "min": _extreme_grad(np.argmin),
+    "max": _extreme_grad(np.argmax),
+    "variance": (_variance_grad,),
+    "sd": (_sd_grad,),
+    "cumulative_sum": (lambda g, out, x: _rev_cumsum(g),),
+    "dot_product": (lambda g, out, a, b: _lane(g, b) * b, lambda g, out, a, b: _lane(g, a) * a),
+    "dot_self": (lambda g, out, a: 2.0 * _lane(g, a) * a,),
+    "squared_distance": (lambda g, out, a, b: 2.0 * _lane(g, a) * (a - b),
+                         lambda g, out, a, b: -2.0 * _lane(g, a) * (a - b)),
+    "distance": (lambda g, out, a, b: _lane(g, a) * (a - b) / _lane(out, a),
+                 lambda g, out, a, b: -_lane(g, a) * (a - b) / _lane(out, a)),
+    "softmax": (_softmax_grad,),
+    "log_softmax": (_log_softmax_grad,),
+    "rep_array": (_rep_array_grad, None, None, None),
+    "rep_vector": (lambda g, out, x, n: np.sum(g, axis=-1), None),
+    "rep_row_vector": (lambda g, out, x, n: np.sum(g, axis=-1), None),
+    "rep_matrix": (lambda g, out, x, m, n: np.sum(g, axis=(-2, -1)), None, None),
+    "to_vector": (_unflatten_grad,),
+    "to_row_vector": (_unflatten_grad,),
+    "to_array_1d": (_to_array_1d_grad,),
+    "head": (lambda g, out, x, n: _place(g, x, 0), None),
+    "tail": (lambda g, out, x, n: _place(g, x, np.shape(x)[1] - np.shape(g)[1]), None),
+    "segment": (lambda g, out, x, i, n: _place(g, x, _size_of(i) - 1), None, None),
+    "append_row": _append_grads(1),
+    "append_col": _append_grads(-1),
+    "diag_matrix": (_diag_matrix_grad,),
+    "transpose": (lambda g, out, x: np.swapaxes(g, -1, -2) if np.ndim(g) == 3 else g,),
+}
+
+
+for _name, _d in _UNARY_GRADS.items():
+    FUNCTIONS[_name].grad = _unary(_d)
+for _name, _rules in _BINARY_GRADS.items():
+    FUNCTIONS[_name].grad = _rules
+for _name, _rules in FUNCTION_GRADS.items():
+    FUNCTIONS[_name].grad = _rules

@@ -146,9 +146,9 @@ def _resolve_transpose(ts):
     return {"vector": ROW_VECTOR, "row_vector": VECTOR, "matrix": MATRIX}.get(a.shape) if a.ndims == 0 else None
 
 
-def _op(key, impl, resolver, needs_types=False, jump=False, elementwise=False):
+def _op(key, impl, resolver, needs_types=False, jump=False, elementwise=False, grad=()):
     OPERATORS[key] = Function(key, impl, "custom", resolver=resolver, needs_types=needs_types,
-                              jump=jump, elementwise=elementwise)
+                              jump=jump, elementwise=elementwise, grad=grad)
 
 
 def _ew(f):
@@ -158,19 +158,85 @@ def _ew(f):
     return g
 
 
-_op("+", _ew(np.add), _resolve_additive)
-_op("-", _ew(np.subtract), _resolve_additive)
-_op("*", _multiply, _resolve_multiply, needs_types=True)
-_op("/", _divide, _resolve_divide, needs_types=True)
+# Derivative rules (reverse mode): grad[i](g, out, *args) for argument i; the
+# elementwise operators see aligned arguments (see stdlib.functions).
+def _multiply_grads():
+    def da(ts, g, out, a, b):
+        ta, tb = ts
+        if ta.is_scalar or tb.is_scalar:
+            a, b = align(a, b)
+            g = g.reshape(g.shape + (1,) * (b.ndim - g.ndim))
+            return g * b
+        pair = (ta.shape, tb.shape)
+        if pair == ("row_vector", "vector"):
+            return g[:, None] * b
+        if pair == ("vector", "row_vector"):
+            return np.matmul(g, b[:, :, None])[:, :, 0]
+        if pair == ("matrix", "vector"):
+            return g[:, :, None] * b[:, None, :]
+        if pair == ("row_vector", "matrix"):
+            return np.matmul(g[:, None, :], np.swapaxes(b, -1, -2))[:, 0, :]
+        return np.matmul(g, np.swapaxes(b, -1, -2))
+
+    def db(ts, g, out, a, b):
+        ta, tb = ts
+        if ta.is_scalar or tb.is_scalar:
+            a, b = align(a, b)
+            g = g.reshape(g.shape + (1,) * (a.ndim - g.ndim))
+            return g * a
+        pair = (ta.shape, tb.shape)
+        if pair == ("row_vector", "vector"):
+            return g[:, None] * a
+        if pair == ("vector", "row_vector"):
+            return np.matmul(a[:, None, :], g)[:, 0, :]
+        if pair == ("matrix", "vector"):
+            return np.matmul(np.swapaxes(a, -1, -2), g[:, :, None])[:, :, 0]
+        if pair == ("row_vector", "matrix"):
+            return a[:, :, None] * g[:, None, :]
+        return np.matmul(np.swapaxes(a, -1, -2), g)
+    return (da, db)
+
+
+def _divide_grads():
+    def da(ts, g, out, a, b):
+        a, b = align(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+        return g.reshape(g.shape + (1,) * (a.ndim - g.ndim)) / b
+
+    def db(ts, g, out, a, b):
+        a, b = align(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+        return -g.reshape(g.shape + (1,) * (a.ndim - g.ndim)) * a / (b * b)
+    return (da, db)
+
+
+def _pow_da(g, out, a, b):
+    return g * b * np.power(np.asarray(a, dtype=float), b - 1.0)
+
+
+def _pow_db(g, out, a, b):
+    a = np.asarray(a, dtype=float)
+    return g * np.where(a > 0, out * np.log(np.where(a > 0, a, 1.0)), 0.0)
+
+
+_op("+", _ew(np.add), _resolve_additive, elementwise=True,
+    grad=(lambda g, out, a, b: g, lambda g, out, a, b: g))
+_op("-", _ew(np.subtract), _resolve_additive, elementwise=True,
+    grad=(lambda g, out, a, b: g, lambda g, out, a, b: -g))
+_op("*", _multiply, _resolve_multiply, needs_types=True, grad=_multiply_grads())
+_op("/", _divide, _resolve_divide, needs_types=True, grad=_divide_grads())
 _op("%", _ew(_int_mod), _resolve_int_pair)
 _op("%/%", _ew(_int_divide), _resolve_int_pair)
-_op(".*", _ew(np.multiply), _resolve_elementwise)
-_op("./", _ew(lambda a, b: np.asarray(a, dtype=float) / b), _resolve_elementwise)
-_op("^", _ew(lambda a, b: np.power(np.asarray(a, dtype=float), b)), _resolve_pow)
-_op(".^", _ew(lambda a, b: np.power(np.asarray(a, dtype=float), b)), _resolve_pow)
-_op("u-", lambda a: -a, _resolve_neg)
-_op("u+", lambda a: a, _resolve_neg)
-_op("'", lambda a: np.swapaxes(a, -1, -2) if np.ndim(a) == 3 else a, _resolve_transpose)
+_op(".*", _ew(np.multiply), _resolve_elementwise, elementwise=True,
+    grad=(lambda g, out, a, b: g * b, lambda g, out, a, b: g * a))
+_op("./", _ew(lambda a, b: np.asarray(a, dtype=float) / b), _resolve_elementwise, elementwise=True,
+    grad=(lambda g, out, a, b: g / b, lambda g, out, a, b: -g * a / (b * b)))
+_op("^", _ew(lambda a, b: np.power(np.asarray(a, dtype=float), b)), _resolve_pow, elementwise=True,
+    grad=(_pow_da, _pow_db))
+_op(".^", _ew(lambda a, b: np.power(np.asarray(a, dtype=float), b)), _resolve_pow, elementwise=True,
+    grad=(_pow_da, _pow_db))
+_op("u-", lambda a: -a, _resolve_neg, grad=(lambda g, out, a: -g,))
+_op("u+", lambda a: a, _resolve_neg, grad=(lambda g, out, a: g,))
+_op("'", lambda a: np.swapaxes(a, -1, -2) if np.ndim(a) == 3 else a, _resolve_transpose,
+    grad=(lambda g, out, a: np.swapaxes(g, -1, -2) if np.ndim(g) == 3 else g,))
 
 _COMPARE = {"<": np.less, "<=": np.less_equal, ">": np.greater, ">=": np.greater_equal,
             "==": np.equal, "!=": np.not_equal}

@@ -489,7 +489,8 @@ class Interpreter:
         base = self.eval(e.base, f)
         name = e.base.var.name if isinstance(e.base, N.Load) else "value"
         idx, kept_shape = self._index_tuple(base, [e.indices], f, name, e.span)
-        out = base[idx]
+        # copy: a view would see later in-place writes to the variable
+        out = np.array(base[idx], copy=True)
         return out.reshape(out.shape[:1] + kept_shape) if out.ndim - 1 != len(kept_shape) else out
 
     def _index_tuple(self, x, brackets, f: Frame, name, span):

@@ -27,6 +27,11 @@ class Lowerer:
                 v.constraint = N.Constraint(
                     c.kind, *(self.expr(x) if x is not None else None
                               for x in (c.lower, c.upper, c.offset, c.multiplier)), span=c.span)
+                if c.kind == "affine":   # Stan's defaults: offset 0, multiplier 1
+                    if v.constraint.offset is None:
+                        v.constraint.offset = N.Const(c.span, REAL, 0.0)
+                    if v.constraint.multiplier is None:
+                        v.constraint.multiplier = N.Const(c.span, REAL, 1.0)
         return self.vars[key]
 
     # --------------------------------------------------------- expressions
