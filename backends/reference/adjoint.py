@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ppl.ad import nodes as D
-from ppl.ad.transform import TapedWhile
+from ppl.ad.transform import Masked, TapedIf, TapedWhile
 from ppl.stdlib import changepoint
 from ppl.stdlib.distributions import Distribution
 from ppl.stdlib.functions import align
@@ -60,12 +60,21 @@ class GradientInterpreter(Interpreter):
         cur[idx] = saved
         f.env[id(s.var)] = cur
 
-    def s_PushMask(self, s, f):
-        f.tape.append(f.mask.copy())
+    def s_Masked(self, s: Masked, f):
+        mask = f.mask.copy()
+        self.run(s.body, f, mask)
+        f.tape.append(mask)
 
-    def s_PushCond(self, s: D.PushCond, f):
-        c = self._truth(self.eval(s.cond, f))
-        f.tape.append(np.broadcast_to(c, (f.S,)).copy())
+    def s_TapedIf(self, s: TapedIf, f):
+        mask = f.mask
+        c = np.broadcast_to(self._truth(self.eval(s.cond, f)), (f.S,))
+        m_then, m_else = mask & c, mask & ~c
+        if m_then.any():
+            self.run(s.then, f, m_then)
+        if m_else.any():
+            self.run(s.other, f, m_else)
+        f.mask = mask
+        f.tape.append(c.copy())
 
     def s_WithMask(self, s: D.WithMask, f):
         mask = f.mask

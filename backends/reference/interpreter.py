@@ -56,6 +56,9 @@ class Frame:
     mask: Optional[np.ndarray] = None                 # current active lanes (S,) bool
     owned: set = field(default_factory=set)           # variables whose arrays may be written in place
     strict: bool = False                              # data-only code: errors are raised, not per-lane
+    taping: bool = False                              # gradient forward sweep: never skip (pushes must pair with pops)
+    tape: list = field(default_factory=list)
+    target_seed: object = 1.0
     segment: dict = field(default_factory=dict)       # id(changepoints var) -> segment of the current step
     changepoint_tables: dict = field(default_factory=dict)   # id(var) -> ell (S, T, M+1)
 
@@ -103,7 +106,7 @@ class Interpreter:
             if f.loop_stops:
                 broken, cont = f.loop_stops[-1]
                 m = mask & ~broken & ~cont
-            if not m.any() and not f.explore:
+            if not m.any() and not f.explore and not f.taping:
                 return
             f.mask = m
             getattr(self, "s_" + type(s).__name__)(s, f)
@@ -194,7 +197,7 @@ class Interpreter:
                 f.loop_stops[-1] = stops
                 self.run(s.body, f, mask)
                 stops = f.loop_stops[-1]
-                if (mask & ~stops[0]).sum() == 0 and not f.explore:
+                if (mask & ~stops[0]).sum() == 0 and not f.explore and not f.taping:
                     break
         finally:
             f.loop_stops.pop()

@@ -28,17 +28,6 @@ class Pop(N.Stmt):
 
 
 @dataclass(eq=False)
-class PushMask(N.Stmt):
-    """Save the active lanes (per-lane control flow that the reverse sweep replays)."""
-
-
-@dataclass(eq=False)
-class PushCond(N.Stmt):
-    """Evaluate a branch condition and save its per-lane truth value."""
-    cond: N.Expr
-
-
-@dataclass(eq=False)
 class InitAdjoint(N.Stmt):
     """``adj = 0`` with the shape of the primal's current value (S lanes)."""
     adj: N.Variable

@@ -76,8 +76,7 @@ class Differentiator:
         masked = _has_direct_jump(stmts)
         prev = None
         for s in stmts:
-            if masked:
-                out.append(D.PushMask(s.span))
+            start = len(out)
             if isinstance(s, N.Declare):
                 out.append(D.Push(s.span, s.var, []))
                 self.pushed.add(id(s))
@@ -95,10 +94,11 @@ class Differentiator:
             elif isinstance(s, N.While):
                 out.append(TapedWhile(s.span, s.cond, self.forward(s.body)))
             elif isinstance(s, N.If):
-                out.append(D.PushCond(s.span, s.cond))
-                out.append(dataclasses.replace(s, then=self.forward(s.then), other=self.forward(s.other)))
+                out.append(TapedIf(s.span, s.cond, self.forward(s.then), self.forward(s.other)))
             else:
                 out.append(s)
+            if masked:      # after a break/continue the lanes can change statement by statement
+                out[start:] = [Masked(s.span, out[start:])]
             prev = s
         return out
 
@@ -264,9 +264,23 @@ class Differentiator:
         return out
 
 
+# Forward-sweep statements that save control decisions.  Each saves *after*
+# running its body, so the reverse sweep pops the decision before the body's
+# own saved values.
 @dataclass(eq=False)
 class TapedWhile(N.While):
     """A while loop that saves, per iteration, the lanes still running, then its count."""
+
+
+@dataclass(eq=False)
+class TapedIf(N.If):
+    """An if that saves, per lane, which branch was taken."""
+
+
+@dataclass(eq=False)
+class Masked(N.Stmt):
+    """Run ``body`` and save the lanes it ran on (statements after a break/continue)."""
+    body: list
 
 
 def _has_direct_jump(stmts) -> bool:
