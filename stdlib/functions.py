@@ -715,7 +715,9 @@ def _sd_grad(g, out, x):
     x = np.asarray(x, dtype=float)
     n = int(np.prod(x.shape[1:]))
     axes = tuple(range(1, x.ndim))
-    return _lane(g, x) * (x - x.mean(axis=axes, keepdims=True)) / ((n - 1) * _lane(out, x))
+    sd = _lane(out, x)
+    # sd is not differentiable where all elements are equal: take 0 there (one-sided choice)
+    return np.where(sd > 0, _lane(g, x) * (x - x.mean(axis=axes, keepdims=True)) / ((n - 1) * np.where(sd > 0, sd, 1.0)), 0.0)
 
 
 def _prod_grad(g, out, x):
@@ -804,8 +806,8 @@ FUNCTION_GRADS = {
     "dot_self": (lambda g, out, a: 2.0 * _lane(g, a) * a,),
     "squared_distance": (lambda g, out, a, b: 2.0 * _lane(g, a) * (a - b),
                          lambda g, out, a, b: -2.0 * _lane(g, a) * (a - b)),
-    "distance": (lambda g, out, a, b: _lane(g, a) * (a - b) / _lane(out, a),
-                 lambda g, out, a, b: -_lane(g, a) * (a - b) / _lane(out, a)),
+    "distance": (lambda g, out, a, b: _lane(g, a) * (a - b) / np.where(_lane(out, a) > 0, _lane(out, a), np.inf),
+                 lambda g, out, a, b: -_lane(g, a) * (a - b) / np.where(_lane(out, a) > 0, _lane(out, a), np.inf)),
     "softmax": (_softmax_grad,),
     "log_softmax": (_log_softmax_grad,),
     "rep_array": (_rep_array_grad, None, None, None),
