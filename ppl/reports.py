@@ -49,6 +49,9 @@ def check_report(model, bound=None) -> str:
     else:
         out.append("guards: none (the density is differentiable in the parameters)")
 
+    from ppl.ad import gradient_program
+    out.append(f"gradient: reverse-mode, {gradient_program(model.program).n_ops} ops")
+
     cps = model.changepoints
     if cps:
         out.append("changepoints:")

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ppl.ad.transform import differentiate
+from ppl.ad import gradient_program
 from ppl.transforms import TRANSFORMS
 
 from .adjoint import GradientInterpreter
 from .interpreter import Frame
-
-
-def gradient_program(program):
-    cached = getattr(program, "_gradient_program", None)
-    if cached is None:
-        cached = differentiate(program)
-        program._gradient_program = cached
-    return cached
 
 
 def log_density_gradient(bound, theta, jacobian=True, force=None):
