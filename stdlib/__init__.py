@@ -4,6 +4,7 @@ read by the checker, the analyses, AD and every backend."""
 from __future__ import annotations
 
 from .functions import FUNCTIONS
+from . import containers  # noqa: F401  (registers the container functions)
 from .operators import OPERATORS
 
 _SUFFIXES = ("lpdf", "lupdf", "lpmf", "lupmf", "rng")
