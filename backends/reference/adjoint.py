@@ -13,7 +13,7 @@ from ppl.stdlib import changepoint
 from ppl.stdlib.distributions import Distribution
 from ppl.stdlib.functions import align
 
-from .interpreter import Interpreter, _expand, _uniform_int, runtime_error
+from .interpreter import Interpreter, _expand, _uniform_int
 
 
 def unbroadcast(c, like_shape, S):

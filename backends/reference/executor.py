@@ -6,7 +6,7 @@ the oracle the native backend is tested against.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
@@ -16,7 +16,7 @@ from ppl.io.data import convert, read_json
 from ppl.ir import nodes as N
 from ppl.transforms import TRANSFORMS
 
-from .interpreter import Frame, Interpreter, default_printer, runtime_error
+from .interpreter import Frame, Interpreter, default_printer
 
 
 @dataclass
@@ -415,7 +415,6 @@ def _where(label: str) -> str:
 
 
 def _constraint_text(v: N.Variable, c: N.Constraint) -> str:
-    from ppl.ir.guards import source_text
     if c.kind in ("ordered", "positive_ordered", "simplex"):
         return c.kind
     return "<" + ", ".join(f"{k}={_expr_text(e)}" for k, e in
@@ -432,9 +431,7 @@ def _expr_text(e) -> str:
 
 
 def _first_violation(v, x, t, args) -> str:
-    flat = np.asarray(x, dtype=float).reshape(-1)
     if t.name in ("lower", "upper", "lower_upper"):
-        lb = ub = None
         full = np.broadcast_arrays(np.asarray(x, float), *[a.reshape(a.shape + (1,) * (np.ndim(x) - a.ndim))
                                                           for a in args])
         xs = full[0].reshape(-1)

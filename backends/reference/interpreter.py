@@ -433,7 +433,6 @@ class Interpreter:
         dist = e.dist
         aligned = self._align_dist_args(dist, args, e)
         specs = [dist.variate, *dist.params]
-        ok = np.ones(aligned[0].shape, dtype=bool) if aligned else np.ones(1, dtype=bool)
         lane_ok = None
         for spec, val, src in zip(specs, aligned, e.args):
             good = SUPPORTS[spec.support](val)

@@ -347,7 +347,7 @@ class Checker:
         self.error("'return' is only allowed inside a function", s.span)
 
     def stmt_CallStmt(self, s: A.CallStmt):
-        t = self.expr(s.call)
+        self.expr(s.call)
         self.error(f"the value of '{s.call.name}(...)' is not used: a function call on its own is "
                    "not a statement", s.call.span)
 

@@ -17,7 +17,7 @@ they are listed (``measure_zero``) but contribute no boundary term.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional
 
 from ppl.frontend.errors import Span

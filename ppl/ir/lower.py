@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ppl.frontend import ast as A
-from ppl.frontend.types import INT, REAL, Type
+from ppl.frontend.types import INT, REAL
 from ppl.stdlib.operators import OPERATORS
 
 from . import nodes as N
