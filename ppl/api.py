@@ -48,6 +48,10 @@ class Model:
                         "constraint": constraint_text(self.source, v)})
         return out
 
+    def infer(self, data=None, **options):
+        """Bind ``data`` and fit by variational inference: ``model.infer(data, iter=..., seed=...)``."""
+        return self.bind(data).infer(**options)
+
     def bind(self, data=None, seed: int = 0, backend: str = "numpy", printer=None) -> "BoundModel":
         """Bind data (a dict, a JSON string, or a path to a CmdStan JSON file)."""
         if backend != "numpy":
@@ -126,6 +130,11 @@ class BoundModel:
         if pos != flat2.shape[1]:
             raise ValueError(f"expected {pos} constrained values, got {flat2.shape[1]}")
         return out
+
+    def infer(self, **options):
+        """Variational inference (see ppl.infer.vi.infer for the options)."""
+        from ppl.infer.vi import infer
+        return infer(self, **options)
 
     # -- pplc extras
     @property

@@ -1,0 +1,89 @@
+"""The result of a variational fit: draws, summary, ELBO trace, diagnostics."""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Fit:
+    def __init__(self):
+        self.draws: dict[str, np.ndarray] = {}      # name -> (n_draws, *shape), constrained
+        self.columns: list[str] = []                # Stan names name.1.2 in CSV order
+        self.matrix: np.ndarray | None = None       # (n_draws, n_columns)
+        self.log_p: np.ndarray | None = None
+        self.log_g: np.ndarray | None = None
+        self.theta: np.ndarray | None = None        # unconstrained draws
+        self.elbo: list = []
+        self.elbo_trace: list = []
+        self.diagnostics: dict = {"warnings": []}
+        self.settings: dict = {}
+        self.guide: dict = {}
+        self.guide_name = ""
+
+    @classmethod
+    def from_guide(cls, bm, guide, phi, trace, rng, n_draws: int, seed: int) -> "Fit":
+        fit = cls()
+        eps = rng.standard_normal((n_draws, guide.d))
+        theta = guide.transform(phi, eps)
+        fit.theta = theta
+        fit.log_p = np.asarray(bm.log_density(theta), dtype=float)
+        fit.log_g = np.asarray(guide.log_q(phi, theta), dtype=float)
+        values = bm.constrained_values(theta, include_tp=True, include_gq=True, seed=seed)
+        failed = values.pop("__failed__", None)
+        message = values.pop("__message__", None)
+        if failed is not None and np.any(failed):
+            msg, span = message
+            where = f"{span.path}:{span.line}:{span.col}: " if span is not None and span.line else ""
+            fit.diagnostics["warnings"].append(
+                f"{int(np.sum(failed))} of {n_draws} draws were rejected while computing transformed "
+                f"parameters or generated quantities ({where}{msg})")
+        fit.draws = values
+        fit.columns = bm.param_names(include_tp=True, include_gq=True)
+        cols = []
+        for name, v in values.items():
+            x = np.asarray(v, dtype=float)
+            decl_matrix = x.ndim >= 3 and _is_matrix(bm, name)
+            if decl_matrix:
+                x = np.swapaxes(x, -1, -2)
+            cols.append(x.reshape(n_draws, -1))
+        fit.matrix = np.concatenate(cols, axis=1) if cols else np.zeros((n_draws, 0))
+        fit.elbo = [e for _, e in trace.elbo_eval]
+        fit.elbo_trace = list(trace.elbo)
+        fit.diagnostics.update({"converged": trace.converged, "iterations": trace.iterations,
+                                "rejected_steps": trace.rejected, "gradient_evaluations": trace.grad_evals,
+                                "nonfinite_draws": int(np.sum(~np.isfinite(fit.log_p)))})
+        fit.guide = guide.describe(phi)
+        fit.guide_name = guide.name
+        return fit
+
+    def summary(self, probs=(0.05, 0.5, 0.95)) -> list[dict]:
+        rows = []
+        for j, name in enumerate(self.columns):
+            x = self.matrix[:, j]
+            x = x[np.isfinite(x)]
+            q = np.quantile(x, probs) if x.size else [np.nan] * len(probs)
+            rows.append({"name": name, "mean": float(np.mean(x)) if x.size else np.nan,
+                         "sd": float(np.std(x, ddof=1)) if x.size > 1 else np.nan,
+                         **{f"{int(round(100 * p))}%": float(v) for p, v in zip(probs, q)}})
+        return rows
+
+    def summary_text(self) -> str:
+        from ppl.reports import table
+        rows = [[r["name"], *(f"{r[k]:.4g}" for k in ("mean", "sd", "5%", "50%", "95%"))] for r in self.summary()]
+        return table(["name", "mean", "sd", "5%", "50%", "95%"], rows, indent="")
+
+    def to_arviz(self):
+        try:
+            import arviz
+        except ImportError:  # pragma: no cover - optional extra
+            raise ImportError("to_arviz() needs ArviZ: pip install 'pplc[arviz]'") from None
+        posterior = {k: np.asarray(v)[None] for k, v in self.draws.items()}
+        return arviz.from_dict(posterior=posterior,
+                               sample_stats={"lp": self.log_p[None], "log_g": self.log_g[None]})
+
+
+def _is_matrix(bm, name) -> bool:
+    for v in [*bm.model.program.continuous_params, *bm.model.program.transformed_parameters_vars,
+              *bm.model.program.generated_quantities_vars]:
+        if v.name == name:
+            return v.type.shape == "matrix"
+    return False
