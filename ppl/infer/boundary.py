@@ -13,7 +13,7 @@ coordinate j crosses the surface; Delta = log p(guard forced true) -
 log p(forced false) there (log q is continuous), and ds/dphi = grad_theta g .
 dtheta/dphi at fixed eps.  For an affine guard g = c0 + c.theta the crossing
 is found in closed form and grad g = c; otherwise grad g is taken by central
-differences and the crossings by a grid search plus bracketing (Brent).
+differences and the crossings by a grid search plus bisection.
 
 Instances whose affine surfaces coincide (the same condition written twice)
 form one surface and are forced together: their jumps happen at once.
@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import brentq
 
 LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 GRID = np.linspace(-8.0, 8.0, 161)     # crossing search along one eps coordinate (general guards)
@@ -112,42 +111,44 @@ def boundary_samples(bm, guide, phi, surface, eps, rng, fd_step=1e-6):
         grads = np.array([guide.pathwise_grad(phi, e[k:k + 1], c[None]) for k in range(m)])
         contrib = np.where(np.isfinite(delta), delta * w, 0.0)[:, None] * grads
         return contrib.mean(axis=0), evals
-    # monotone / general: crossings along eps_j by grid search, then Brent
-    j = int(rng.integers(d)) if surface.kind == "general" else _monotone_coordinate(bm, guide, phi, surface, eps)
-    total = np.zeros(guide.n_params)
-    for k in range(m):
-        base = eps[k].copy()
-
-        def s_of(t):
-            e = base.copy()
-            e[j] = t
-            return e
-
-        line = np.array([s_of(t) for t in GRID])
-        gv = _guard_value(bm, surface, guide.transform(phi, line))
+    # monotone / general: crossings along eps_j by a grid search, refined by bisection,
+    # all draws at once (one batched evaluation per grid point set / bisection step)
+    j = int(rng.integers(d)) if surface.kind == "general" else _monotone_coordinate(bm, guide, phi, surface)
+    n_grid = GRID.size
+    lines = np.repeat(eps[:, None, :], n_grid, axis=1)
+    lines[:, :, j] = GRID[None, :]
+    gv = _guard_value(bm, surface, guide.transform(phi, lines.reshape(-1, d))).reshape(m, n_grid)
+    evals += 1
+    ok = np.isfinite(gv[:, :-1]) & np.isfinite(gv[:, 1:]) & (np.sign(gv[:, :-1]) != np.sign(gv[:, 1:]))
+    rows, cols = np.nonzero(ok)
+    if rows.size == 0:
+        return np.zeros(guide.n_params), evals
+    lo, hi = GRID[cols].copy(), GRID[cols + 1].copy()
+    g_lo = gv[rows, cols]
+    base = eps[rows].copy()
+    for _ in range(60):                      # bisection to ~16/2^60: far below float spacing
+        mid = 0.5 * (lo + hi)
+        base[:, j] = mid
+        g_mid = _guard_value(bm, surface, guide.transform(phi, base))
         evals += 1
-        signs = np.sign(gv)
-        for i in range(len(GRID) - 1):
-            if not (np.isfinite(gv[i]) and np.isfinite(gv[i + 1])) or signs[i] == signs[i + 1]:
-                continue
-            f = lambda t: _guard_value(bm, surface, guide.transform(phi, s_of(t)[None]))[0]  # noqa: E731
-            try:
-                root = brentq(f, GRID[i], GRID[i + 1], xtol=1e-13)
-            except ValueError:
-                continue
-            e = s_of(root)
-            theta = guide.transform(phi, e[None])
-            grad_g = _fd_gradient(bm, surface, theta[0], fd_step)
-            evals += 3
-            ds_deps_j = _eps_coefficients(guide, phi, grad_g)[j]
-            if ds_deps_j == 0 or not np.isfinite(ds_deps_j):
-                continue
-            delta = float(bm.log_density(theta, force=surface.force(True))[0]
-                          - bm.log_density(theta, force=surface.force(False))[0])
-            if not np.isfinite(delta):
-                continue
-            w = np.exp(_normal_logpdf(root)) / abs(ds_deps_j)
-            total += delta * w * guide.pathwise_grad(phi, e[None], grad_g[None])
+        same = np.sign(g_mid) == np.sign(g_lo)
+        lo, g_lo = np.where(same, mid, lo), np.where(same, g_mid, g_lo)
+        hi = np.where(same, hi, mid)
+    base[:, j] = 0.5 * (lo + hi)
+    theta = guide.transform(phi, base)
+    n = theta.shape[0]
+    pts = np.concatenate([theta[:, None, :] + fd_step * np.eye(d)[None], theta[:, None, :] - fd_step * np.eye(d)[None]],
+                         axis=1).reshape(-1, d)
+    gfd = _guard_value(bm, surface, pts).reshape(n, 2, d)
+    grad_g = (gfd[:, 0, :] - gfd[:, 1, :]) / (2 * fd_step)
+    ds_deps_j = np.array([_eps_coefficients(guide, phi, gg)[j] for gg in grad_g])
+    delta = bm.log_density(theta, force=surface.force(True)) - bm.log_density(theta, force=surface.force(False))
+    evals += 3
+    w = np.exp(_normal_logpdf(base[:, j])) / np.abs(ds_deps_j)
+    good = np.isfinite(delta) & np.isfinite(w) & (ds_deps_j != 0)
+    total = np.zeros(guide.n_params)
+    for k in np.flatnonzero(good):
+        total += delta[k] * w[k] * guide.pathwise_grad(phi, base[k:k + 1], grad_g[k:k + 1])
     return total / m, evals
 
 
@@ -166,7 +167,7 @@ def _fd_gradient(bm, surface, theta, h):
     return (g[:d] - g[d:]) / (2 * h)
 
 
-def _monotone_coordinate(bm, guide, phi, surface, eps):
+def _monotone_coordinate(bm, guide, phi, surface):
     """A coordinate the guard depends on (the one with the largest |ds/deps_j| at the mean)."""
     theta = guide.mean(phi)[None]
     grad_g = _fd_gradient(bm, surface, theta[0], 1e-6)

@@ -79,8 +79,8 @@ def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, se
         if general:
             s = general[0]
             warnings.warn(f"guard g{s.site} (line {s.line}) is not affine or monotone: its boundary term "
-                          "uses a grid search for crossings along one coordinate (|eps| <= 8) and Brent's "
-                          "method, which misses crossings closer than the grid spacing", VIWarning,
+                          "uses a grid search for crossings along one coordinate (|eps| <= 8) refined by "
+                          "bisection, which misses crossings closer together than the grid spacing (0.1)", VIWarning,
                           stacklevel=2)
         est = ESTIMATORS["boundary"](bm, guide_obj, samples, surfaces, surfaces_per_step, boundary_samples)
     else:
