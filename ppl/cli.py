@@ -28,6 +28,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("model")
     c.add_argument("--data", help="CmdStan JSON data (shapes and guard instance counts need it)")
 
+    inf = sub.add_parser("infer", help="fit a model by variational inference")
+    inf.add_argument("model")
+    inf.add_argument("--data", help="CmdStan JSON data")
+    inf.add_argument("--output-dir", default="output", help="where draws.csv, summary.csv, fit.json go")
+    inf.add_argument("--seed", type=int, default=0)
+    inf.add_argument("--iter", type=int, default=10000, help="maximum optimisation steps")
+    inf.add_argument("--samples", type=int, default=16, help="draws per gradient estimate")
+    inf.add_argument("--estimator", choices=["auto", "reparam", "score", "boundary"], default="auto")
+    inf.add_argument("--guide", choices=["meanfield", "fullrank"], default="meanfield")
+    inf.add_argument("--draws", type=int, default=1000, help="draws from the fitted guide")
+    inf.add_argument("--lr", type=float, default=0.1, help="Adam step size")
+    inf.add_argument("--tol-rel-obj", type=float, default=0.01,
+                     help="stop when the relative ELBO change falls below this (as Stan)")
+
     comp = sub.add_parser("compile", help="show what the compiler made of a model")
     comp.add_argument("model")
     comp.add_argument("--emit", choices=["ast", "ir"], default="ir")
@@ -45,6 +59,8 @@ def main(argv=None) -> int:
             return cmd_check(args, sources)
         if args.command == "compile":
             return cmd_compile(args, sources)
+        if args.command == "infer":
+            return cmd_infer(args, sources)
     except PPLError as e:
         _add_sources(e, sources)
         sys.stderr.write(format_error(e, sources) + "\n")
@@ -76,6 +92,84 @@ def _add_sources(err: PPLError, sources: dict) -> None:
                 sources[path] = Source(fh.read(1 << 24).decode("utf-8", errors="replace"), path)
         except OSError:
             pass
+
+
+def _inference_error():
+    from ppl.infer.optimize import InferenceError
+    return InferenceError
+
+
+def cmd_infer(args, sources) -> int:
+    import warnings
+
+    from ppl.infer.vi import infer
+    from ppl.io.outputs import write_all
+    for name in ("iter", "samples", "draws"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name} must be at least 1")
+    model = _load_model(args.model, sources)
+    bound = model.bind(args.data)
+    if args.data:
+        _register_data_source(args.data, sources)
+    if bound.param_unc_num() == 0:
+        raise PPLError("the model has no continuous parameters: there is nothing to infer",
+                       _first_line_span(args.model))
+    progress = Progress(args.iter)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = infer(bound, estimator=args.estimator, guide=args.guide, iter=args.iter,
+                    samples=args.samples, seed=args.seed, draws=args.draws, lr=args.lr,
+                    tol_rel_obj=args.tol_rel_obj, callback=progress)
+    progress.close(fit)
+    for w in caught:
+        sys.stderr.write(f"{args.model}: warning: {w.message}\n")
+    print(fit.summary_text())
+    write_all(fit, args.output_dir, args.model, args.data)
+    print(f"wrote {args.output_dir}/draws.csv, summary.csv, fit.json")
+    return 0
+
+
+def _register_data_source(path, sources):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            sources[path] = Source(fh.read(), path)
+    except OSError:
+        pass
+
+
+def _first_line_span(path):
+    from ppl.frontend.errors import Span
+    return Span(1, 1, 1, 2, path)
+
+
+class Progress:
+    """A progress bar with the ELBO on a terminal; plain periodic lines otherwise."""
+
+    def __init__(self, total: int, stream=None):
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.every = max(1, total // 20)
+        import time
+        self.start = time.perf_counter()
+
+    def __call__(self, it: int, elbo: float, phi):
+        if self.tty and (it % max(1, self.total // 200) == 0 or it == self.total):
+            frac = it / self.total
+            bar = "#" * int(30 * frac)
+            self.stream.write(f"\r[{bar:<30s}] {it}/{self.total}  ELBO {elbo:.4g}")
+            self.stream.flush()
+        elif not self.tty and it % self.every == 0:
+            self.stream.write(f"iteration {it}/{self.total}  ELBO {elbo:.6g}\n")
+
+    def close(self, fit):
+        import time
+        if self.tty:
+            self.stream.write("\n")
+        d = fit.diagnostics
+        state = "converged" if d.get("converged") else "stopped at the iteration cap"
+        self.stream.write(f"{state} after {d.get('iterations')} iterations "
+                          f"({time.perf_counter() - self.start:.1f} s)\n")
 
 
 def _debug() -> bool:
