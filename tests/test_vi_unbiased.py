@@ -11,7 +11,6 @@ the jumps) for the others, differentiated by central differences (h = 1e-5;
 the quadrature is accurate to ~1e-10, so the differences to ~1e-5 relative).
 """
 import numpy as np
-import pytest
 from scipy import integrate
 from scipy.stats import norm
 
@@ -50,23 +49,30 @@ def check(src, data, phi, exact_elbo, seed=0):
 ENTROPY = lambda phi, d: np.sum(phi[d:]) + 0.5 * d * (1 + np.log(2 * np.pi))  # noqa: E731
 
 
+NESTED = """
+parameters { real z1; real z2; }
+model {
+  z1 ~ normal(0, 5);
+  z2 ~ normal(z1, 3);
+  if (z2 > 0) 0 ~ normal(1, 1); else 0 ~ normal(-2, 1);
+}"""
+
+
+def nested_elbo(phi):
+    """Exact ELBO of NESTED under a mean-field guide (closed form)."""
+    m1, m2 = phi[:2]
+    s1, s2 = np.exp(phi[2:])
+    e = -0.5 * np.log(2 * np.pi * 25) - (s1 ** 2 + m1 ** 2) / 50
+    e += -0.5 * np.log(2 * np.pi * 9) - (s1 ** 2 + s2 ** 2 + (m2 - m1) ** 2) / 18
+    p = norm.cdf(m2 / s2)
+    return e + p * norm.logpdf(0, 1, 1) + (1 - p) * norm.logpdf(0, -2, 1) + ENTROPY(phi, 2)
+
+
 def test_nested_normal_with_branch_on_z2():
     """z1 ~ N(0,5), z2 ~ N(z1,3); if z2 > 0: 0 ~ N(1,1) else 0 ~ N(-2,1) (closed form)."""
-    src = """
-    parameters { real z1; real z2; }
-    model {
-      z1 ~ normal(0, 5);
-      z2 ~ normal(z1, 3);
-      if (z2 > 0) 0 ~ normal(1, 1); else 0 ~ normal(-2, 1);
-    }"""
+    src = NESTED
 
-    def elbo(phi):
-        m1, m2 = phi[:2]
-        s1, s2 = np.exp(phi[2:])
-        e = -0.5 * np.log(2 * np.pi * 25) - (s1 ** 2 + m1 ** 2) / 50
-        e += -0.5 * np.log(2 * np.pi * 9) - (s1 ** 2 + s2 ** 2 + (m2 - m1) ** 2) / 18
-        p = norm.cdf(m2 / s2)
-        return e + p * norm.logpdf(0, 1, 1) + (1 - p) * norm.logpdf(0, -2, 1) + ENTROPY(phi, 2)
+    elbo = nested_elbo
 
     check(src, {}, np.array([0.5, -0.3, np.log(1.2), np.log(0.8)]), elbo)
 
@@ -165,13 +171,7 @@ def test_monotone_guard():
 # ---------------------------------------------------------------- full-rank guide
 def test_fullrank_guide_boundary_is_unbiased():
     """The z1/z2 model with a full-rank guide: theta = mu + L eps, so z2 ~ N(m2, L21^2 + L22^2)."""
-    src = """
-    parameters { real z1; real z2; }
-    model {
-      z1 ~ normal(0, 5);
-      z2 ~ normal(z1, 3);
-      if (z2 > 0) 0 ~ normal(1, 1); else 0 ~ normal(-2, 1);
-    }"""
+    src = NESTED
     from ppl.infer.guides import FullRank
     bm = ppl.compile(src).bind({})
     guide = FullRank(2)
@@ -199,21 +199,9 @@ def test_boundary_reaches_the_exact_optimum_and_reparam_does_not():
     BFGS on the closed form (the optimiser's noise, measured as the sd of the exact ELBO
     over the last 500 iterates, is ~1e-3), while reparam's optimum is worse by > 0.1."""
     from scipy.optimize import minimize
-    src = """
-    parameters { real z1; real z2; }
-    model {
-      z1 ~ normal(0, 5);
-      z2 ~ normal(z1, 3);
-      if (z2 > 0) 0 ~ normal(1, 1); else 0 ~ normal(-2, 1);
-    }"""
+    src = NESTED
 
-    def elbo(phi):
-        m1, m2 = phi[:2]
-        s1, s2 = np.exp(phi[2:])
-        e = -0.5 * np.log(2 * np.pi * 25) - (s1 ** 2 + m1 ** 2) / 50
-        e += -0.5 * np.log(2 * np.pi * 9) - (s1 ** 2 + s2 ** 2 + (m2 - m1) ** 2) / 18
-        p = norm.cdf(m2 / s2)
-        return e + p * norm.logpdf(0, 1, 1) + (1 - p) * norm.logpdf(0, -2, 1) + ENTROPY(phi, 2)
+    elbo = nested_elbo
 
     best = minimize(lambda p: -elbo(p), np.zeros(4), method="BFGS")
     l_star = -best.fun
@@ -224,7 +212,7 @@ def test_boundary_reaches_the_exact_optimum_and_reparam_does_not():
         import warnings
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = model.infer({}, estimator=estimator, iter=4000, seed=5, lr=0.05, tol_rel_obj=0.0,
+            model.infer({}, estimator=estimator, iter=4000, seed=5, lr=0.05, tol_rel_obj=0.0,
                               callback=lambda it, e, phi: trail.append(phi.copy()))
         last = np.array(trail[-500:])
         values = np.array([elbo(p) for p in last])

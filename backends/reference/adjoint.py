@@ -13,7 +13,8 @@ from ppl.stdlib import changepoint
 from ppl.stdlib.distributions import Distribution
 from ppl.stdlib.functions import align
 
-from .interpreter import Interpreter, _expand, _uniform_int
+from .interpreter import Interpreter
+from .values import _expand, _uniform_int
 
 
 def unbroadcast(c, like_shape, S):
