@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     inf.add_argument("--guide", choices=["meanfield", "fullrank"], default="meanfield")
     inf.add_argument("--draws", type=int, default=1000, help="draws from the fitted guide")
     inf.add_argument("--lr", type=float, default=0.1, help="Adam step size")
+    inf.add_argument("--surfaces-per-step", type=int, default=8,
+                     help="guard surfaces visited per step by the boundary estimator (0: all)")
     inf.add_argument("--tol-rel-obj", type=float, default=0.01,
                      help="stop when the relative ELBO change falls below this (as Stan)")
 
@@ -119,7 +121,8 @@ def cmd_infer(args, sources) -> int:
         warnings.simplefilter("always")
         fit = infer(bound, estimator=args.estimator, guide=args.guide, iter=args.iter,
                     samples=args.samples, seed=args.seed, draws=args.draws, lr=args.lr,
-                    tol_rel_obj=args.tol_rel_obj, callback=progress)
+                    tol_rel_obj=args.tol_rel_obj, surfaces_per_step=args.surfaces_per_step,
+                    callback=progress)
     progress.close(fit)
     for w in caught:
         sys.stderr.write(f"{args.model}: warning: {w.message}\n")

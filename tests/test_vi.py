@@ -105,7 +105,8 @@ def test_cli_infer_writes_stan_csv(tmp_path):
     out = tmp_path / "out"
     r = subprocess.run([sys.executable, "-m", "ppl.cli", "infer", os.path.join(d, "model.ppl"), "--data",
                         os.path.join(d, "data.json"), "--output-dir", str(out), "--iter", "400",
-                        "--draws", "200", "--seed", "4"], capture_output=True, text=True)
+                        "--draws", "200", "--seed", "4"], capture_output=True, text=True,
+                       cwd=str(tmp_path))      # not the checkout: import the installed package
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr
     assert "mu" in r.stdout and "95%" in r.stdout
