@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     inf.add_argument("--guide", choices=["meanfield", "fullrank"], default="meanfield")
     inf.add_argument("--draws", type=int, default=1000, help="draws from the fitted guide")
     inf.add_argument("--lr", type=float, default=0.1, help="Adam step size")
-    inf.add_argument("--surfaces-per-step", type=int, default=8,
+    inf.add_argument("--surfaces-per-step", type=int, default=0,
                      help="guard surfaces visited per step by the boundary estimator (0: all)")
     inf.add_argument("--tol-rel-obj", type=float, default=0.01,
                      help="stop when the relative ELBO change falls below this (as Stan)")

@@ -361,7 +361,11 @@ class Interpreter(Indexing):
                 g = args[0]
             g = np.broadcast_to(np.asarray(g, dtype=float), (max(_bsize(g), 1),))
             f.trace[key] = GuardRecord(_expand(g, f.S).copy(), f.mask.copy())
-        if forced is not None:
+        if isinstance(forced, np.ndarray):
+            # per-lane forcing: 1 true, 0 false, -1 natural (one batch, several forcings)
+            lanes = forced.reshape((-1,) + (1,) * (out.ndim - 1))
+            out = np.where(lanes >= 0, lanes, _expand(out, f.S)).astype(out.dtype)
+        elif forced is not None:
             out = np.full(out.shape, 1 if forced else 0, dtype=out.dtype)
         return out
 

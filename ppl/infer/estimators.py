@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .boundary import boundary_samples
+from .boundary import affine_boundary_batch, boundary_samples
 
 
 class Reparam:
@@ -77,7 +77,15 @@ class Boundary(Reparam):
         chosen = rng.choice(n, size=k, replace=False) if k < n else np.arange(n)
         total = np.zeros(self.guide.n_params)
         evals = 0
+        affine = [self.surfaces[i] for i in chosen if self.surfaces[i].kind == "affine"]
+        if affine:     # all affine surfaces in one batched evaluation
+            eps = rng.standard_normal((len(affine), self.m, self.guide.d))
+            b, e = affine_boundary_batch(self.bm, self.guide, phi, affine, eps)
+            total += b
+            evals += e
         for i in chosen:
+            if self.surfaces[i].kind == "affine":
+                continue
             eps = rng.standard_normal((self.m, self.guide.d))
             b, e = boundary_samples(self.bm, self.guide, phi, self.surfaces[i], eps, rng)
             total += b

@@ -52,7 +52,7 @@ def _failure_detail(bm, theta) -> str:
 
 def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, seed=0,
           draws=1000, lr=0.1, tol_rel_obj=0.01, eval_elbo=100, elbo_samples=100,
-          surfaces_per_step=8, boundary_samples=1, callback=None, init=None) -> Fit:
+          surfaces_per_step=0, boundary_samples=1, callback=None, init=None) -> Fit:
     """Fit a Gaussian guide by stochastic gradient ascent on the ELBO.
 
     ``surfaces_per_step``: the boundary estimator visits this many guard
