@@ -122,3 +122,21 @@ def test_cli_infer_writes_stan_csv(tmp_path):
     doc = json.load(open(out / "fit.json"))
     assert doc["settings"]["seed"] == 4 and doc["elbo"] and "pareto_k" in doc["diagnostics"]
     assert not [f for f in os.listdir(out) if f.startswith(".tmp")]
+
+
+def test_arviz_reads_the_outputs(tmp_path):
+    """With the optional ArviZ extra: fit.to_arviz() and arviz.from_cmdstan(draws.csv)
+    give the same posterior draws."""
+    arviz = pytest.importorskip("arviz")
+    from ppl.io.outputs import write_all
+    d = os.path.join(EXAMPLES, "eight_schools-eight_schools_noncentered")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = ppl.compile_file(os.path.join(d, "model.ppl")).infer(os.path.join(d, "data.json"), iter=200,
+                                                                   draws=100)
+        write_all(fit, str(tmp_path), "model.ppl", None)
+        idata = fit.to_arviz()
+        csv_idata = arviz.from_cmdstan(str(tmp_path / "draws.csv"))
+    theta = np.asarray(idata.posterior["theta"])[0]
+    np.testing.assert_allclose(np.asarray(csv_idata.posterior["theta"])[0], theta, rtol=1e-12)
+    np.testing.assert_allclose(theta, fit.draws["theta"])
