@@ -222,3 +222,29 @@ def test_boundary_reaches_the_exact_optimum_and_reparam_does_not():
     assert results["boundary"][1] < 0.01
     assert gap_b < 0.01, results
     assert gap_r > 0.1, results
+
+
+def test_nested_guards_unreached_inner_guard_contributes_nothing():
+    """The inner guard y > x is only reached when x > 0: its surface y = x exists only on
+    that half-plane.  Exact: each branch adds a constant, so the ELBO's jump part is
+    a1 P(x>0, y>x) + a2 P(x>0, y<=x) + a3 P(x<=0), by 1-D quadrature over x."""
+    src = """
+    parameters { real x; real y; }
+    model {
+      x ~ normal(0, 1);
+      y ~ normal(0, 1);
+      if (x > 0) { if (y > x) target += 1.5; else target += -0.5; }
+      else target += 0.25;
+    }"""
+    a1, a2, a3 = 1.5, -0.5, 0.25
+
+    def elbo(phi):
+        mx, my = phi[:2]
+        sx, sy = np.exp(phi[2:])
+        smooth = sum(-0.5 * np.log(2 * np.pi) - 0.5 * (s ** 2 + m ** 2) for m, s in ((mx, sx), (my, sy)))
+        p_above = integrate.quad(lambda x: norm.pdf(x, mx, sx) * norm.sf(x, my, sy), 0, np.inf,
+                                 epsabs=1e-13, epsrel=1e-12)[0]
+        p_pos = norm.sf(0, mx, sx)
+        return smooth + a1 * p_above + a2 * (p_pos - p_above) + a3 * (1 - p_pos) + ENTROPY(phi, 2)
+
+    check(src, {}, np.array([0.3, 0.4, np.log(0.8), np.log(1.1)]), elbo, seed=50)
