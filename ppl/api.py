@@ -150,6 +150,9 @@ class BoundModel:
     def affine_coefficients(self) -> dict:
         return self._impl.affine_coefficients()
 
+    def changepoint_tables(self, theta_unc) -> dict:
+        return self._impl.changepoint_tables(theta_unc)
+
     def guard_values(self, theta_unc) -> dict:
         return self._impl.guard_values(theta_unc)
 

@@ -66,3 +66,28 @@ def changepoint_probabilities(ell: np.ndarray) -> np.ndarray:
             lp = alpha[..., :-1, k - 1] + ell[..., 1:, k] + beta[..., 1:, k] - total[..., None]
             out[..., k - 1, 1:] = np.exp(lp)
     return out
+
+
+def sample(ell: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One exact draw of tau from p(tau | y, theta) per batch row, by backward sampling.
+
+    Returns 1-based changepoints tau[..., k] (the first time step of segment k+2
+    in 1-based indexing), shape (batch, M)."""
+    ell = np.asarray(ell, dtype=float)
+    S, T, M1 = ell.shape
+    M = M1 - 1
+    alpha = forward(ell)
+    tau = np.zeros((S, M), dtype=np.int64)
+    seg = np.full(S, M)                       # the last step is in the last segment
+    rows = np.arange(S)
+    for t in range(T - 1, 0, -1):
+        # step t is in segment seg; step t-1 was in seg (stay) or seg-1 (switch at t)
+        stay = alpha[rows, t - 1, seg]
+        move = np.where(seg > 0, alpha[rows, t - 1, np.maximum(seg - 1, 0)], -np.inf)
+        with np.errstate(invalid="ignore"):
+            p_move = np.exp(move - np.logaddexp(stay, move))
+        p_move = np.where(np.isfinite(p_move), p_move, 0.0)
+        switch = (seg > 0) & (rng.random(S) < p_move)
+        tau[rows[switch], seg[switch] - 1] = t + 1        # 0-based step t is time t + 1
+        seg = seg - switch
+    return tau

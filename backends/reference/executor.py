@@ -46,6 +46,7 @@ class EvalResult:
     messages: dict                  # lane -> (message, span)
     trace: Optional[dict] = None
     env: Optional[dict] = None
+    changepoint_tables: Optional[dict] = None     # name -> ell (S, T, M+1)
 
 
 class ReferenceBackend:
@@ -233,7 +234,9 @@ class BoundReference:
                 f.mask = np.ones(S, dtype=bool)
                 self.interp.run(p.model, f)
         lp = np.where(f.failed, -np.inf, f.target)
-        return EvalResult(lp, f.failed, f.messages, f.trace, f.env)
+        tables = {v.name: f.changepoint_tables[id(v)] for v in p.changepoint_params
+                  if id(v) in f.changepoint_tables}
+        return EvalResult(lp, f.failed, f.messages, f.trace, f.env, tables)
 
     def _check_lane_constraints(self, variables, f: Frame, what: str):
         for v in variables:
@@ -277,6 +280,10 @@ class BoundReference:
         for inst in self.guard_instances():
             counts[inst.site] += 1
         return counts
+
+    def changepoint_tables(self, theta) -> dict:
+        """ell[t, j] per changepoints parameter at unconstrained draws (S, d): name -> (S, T, M+1)."""
+        return self.evaluate(theta).changepoint_tables
 
     def guard_values(self, theta) -> dict:
         """Guard value g per instance (the comparison is g > 0), with the lanes that reach it."""

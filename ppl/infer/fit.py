@@ -18,6 +18,7 @@ class Fit:
         self.settings: dict = {}
         self.guide: dict = {}
         self.guide_name = ""
+        self.changepoints: dict = {}                # name -> posterior summary (see changepoint_posterior)
 
     @classmethod
     def from_guide(cls, bm, guide, phi, trace, rng, n_draws: int, seed: int) -> "Fit":
@@ -46,6 +47,12 @@ class Fit:
                 x = np.swapaxes(x, -1, -2)
             cols.append(x.reshape(n_draws, -1))
         fit.matrix = np.concatenate(cols, axis=1) if cols else np.zeros((n_draws, 0))
+        for name, (probs, taus) in _changepoint_draws(bm, theta, rng).items():
+            fit.draws[name] = taus
+            M = taus.shape[1]
+            fit.columns += [f"{name}.{k + 1}" for k in range(M)]
+            fit.matrix = np.concatenate([fit.matrix, taus.astype(float)], axis=1)
+            fit.changepoints[name] = changepoint_posterior(probs)
         fit.elbo = [e for _, e in trace.elbo_eval]
         fit.elbo_trace = list(trace.elbo)
         fit.diagnostics.update({"converged": trace.converged, "iterations": trace.iterations,
@@ -68,8 +75,20 @@ class Fit:
 
     def summary_text(self) -> str:
         from ppl.reports import table
-        rows = [[r["name"], *(f"{r[k]:.4g}" for k in ("mean", "sd", "5%", "50%", "95%"))] for r in self.summary()]
-        return table(["name", "mean", "sd", "5%", "50%", "95%"], rows, indent="")
+        cp_cols = {f"{n}.{k + 1}" for n, c in self.changepoints.items() for k in range(len(c["mean"]))}
+        rows = [[r["name"], *(f"{r[k]:.4g}" for k in ("mean", "sd", "5%", "50%", "95%"))]
+                for r in self.summary() if r["name"] not in cp_cols]
+        text = table(["name", "mean", "sd", "5%", "50%", "95%"], rows, indent="")
+        if self.changepoints:
+            crows = []
+            for name, c in self.changepoints.items():
+                for k in range(len(c["mean"])):
+                    lo, hi = c["interval_90"][k]
+                    crows.append([f"{name}.{k + 1}", f"{c['mean'][k]:.4g}", f"{c['sd'][k]:.3g}", c["mode"][k],
+                                  f"{c['mode_probability'][k]:.3f}", lo, hi])
+            text += "\nchangepoints (exact posterior, averaged over the guide's draws):\n"
+            text += table(["name", "mean", "sd", "mode", "P(mode)", "5%", "95%"], crows, indent="")
+        return text
 
     def to_arviz(self):
         try:
@@ -79,6 +98,37 @@ class Fit:
         posterior = {k: np.asarray(v)[None] for k, v in self.draws.items()}
         return arviz.from_dict(posterior=posterior,
                                sample_stats={"lp": self.log_p[None], "log_g": self.log_g[None]})
+
+
+def changepoint_posterior(probs: np.ndarray) -> dict:
+    """Summaries of P(tau_k = t) given as probs (M, T) over 1-based times t = 1..T."""
+    M, T = probs.shape
+    times = np.arange(1, T + 1)
+    mean = probs @ times
+    sd = np.sqrt(np.maximum(probs @ times ** 2 - mean ** 2, 0.0))
+    mode = times[np.argmax(probs, axis=1)]
+    cdf = np.cumsum(probs, axis=1)
+    lo = times[np.argmax(cdf >= 0.05, axis=1)]
+    hi = times[np.argmax(cdf >= 0.95, axis=1)]
+    return {"probabilities": probs, "mean": mean, "sd": sd, "mode": mode.tolist(),
+            "mode_probability": probs.max(axis=1), "interval_90": list(zip(lo.tolist(), hi.tolist()))}
+
+
+def _changepoint_draws(bm, theta, rng, chunk=100):
+    """Per changepoints parameter: P(tau_k = t | y, theta) averaged over the draws, and
+    one exact joint draw of tau per draw (backward sampling)."""
+    from ppl.stdlib import changepoint
+    if not bm.model.program.changepoint_params:
+        return {}
+    sums, draws = {}, {}
+    for start in range(0, theta.shape[0], chunk):
+        tables = bm.changepoint_tables(theta[start:start + chunk])
+        for name, ell in tables.items():
+            p = changepoint.changepoint_probabilities(ell)
+            p = np.where(np.isfinite(p), p, 0.0)
+            sums[name] = sums.get(name, 0.0) + p.sum(axis=0)
+            draws.setdefault(name, []).append(changepoint.sample(ell, rng))
+    return {name: (sums[name] / theta.shape[0], np.concatenate(draws[name])) for name in sums}
 
 
 def _is_matrix(bm, name) -> bool:

@@ -79,6 +79,7 @@ def fit_json(fit, model_path: str, data_path: str | None) -> str:
         "guide": {"family": fit.guide_name, **fit.guide},
         "elbo": fit.elbo, "elbo_trace": fit.elbo_trace,
         "diagnostics": fit.diagnostics, "versions": versions(),
+        "changepoints": fit.changepoints,
     }
     return json.dumps(_jsonable(doc), indent=1, allow_nan=False)
 
