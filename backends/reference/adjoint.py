@@ -13,7 +13,7 @@ from ppl.stdlib import changepoint
 from ppl.stdlib.distributions import Distribution
 from ppl.stdlib.functions import align
 
-from .interpreter import Interpreter
+from .interpreter import Interpreter, lane_expandable, lane_frame
 from .values import _expand, _uniform_int
 
 
@@ -146,6 +146,8 @@ class GradientInterpreter(Interpreter):
         with np.errstate(all="ignore"):
             weights = np.exp(alpha + beta - total[:, None, None])
         weights = np.where(np.isfinite(weights), weights, 0.0)
+        if lane_expandable(s.plan.loop):
+            return self._reverse_changepoint_lanes(s, var, weights, f)
         mask = f.mask
         seed = f.target_seed
         f.loop_keys.append(0)
@@ -162,6 +164,26 @@ class GradientInterpreter(Interpreter):
             f.segment.pop(id(var), None)
             f.target_seed = seed
             f.mask = mask
+
+    def _reverse_changepoint_lanes(self, s, var, weights, f):
+        """Reverse of the lane-wise table: per step, the reversed body on S * J lanes
+        seeded with the cell weights; adjoints of outer variables start at zero in
+        the lane frame and their J copies are summed back after every step."""
+        S, T, J = weights.shape
+        sub = lane_frame(f, J)
+        sub.segment[id(var)] = np.repeat(np.arange(1, J + 1), S)
+        outer = [k for k in f.adjoint_ids if k in f.env]
+        seed = np.broadcast_to(np.asarray(f.target_seed, dtype=float), (S,))
+        sub.loop_keys.append(0)
+        for k in range(T - 1, -1, -1):
+            sub.loop_keys[-1] = k
+            sub.env[id(s.var)] = np.array([k + 1], dtype=np.int64)
+            for key in outer:
+                sub.env[key] = np.zeros((S * J,) + f.env[key].shape[1:])
+            sub.target_seed = np.tile(seed, J) * weights[:, k, :].T.reshape(-1)
+            self.run(s.body, sub, sub.mask)
+            for key in outer:
+                f.env[key] = f.env[key] + sub.env[key].reshape((J, S) + f.env[key].shape[1:]).sum(axis=0)
 
     def s_ReverseForEach(self, s: D.ReverseForEach, f):
         coll = np.asarray(self.eval(s.collection, f))
@@ -195,6 +217,7 @@ class GradientInterpreter(Interpreter):
         shape = (f.S,) + (np.shape(primal)[1:] if primal is not None else ())
         f.env[id(s.adj)] = np.zeros(shape)
         f.owned.add(id(s.adj))
+        f.adjoint_ids.add(id(s.adj))
 
     def s_ZeroAdjoint(self, s: D.ZeroAdjoint, f):
         cur = f.env[id(s.adj)]

@@ -61,6 +61,7 @@ class Frame:
     taping: bool = False                              # gradient forward sweep: never skip (pushes must pair with pops)
     tape: list = field(default_factory=list)
     target_seed: object = 1.0
+    adjoint_ids: set = field(default_factory=set)     # adjoint variables initialised in this frame
     segment: dict = field(default_factory=dict)       # id(changepoints var) -> segment of the current step
     changepoint_tables: dict = field(default_factory=dict)   # id(var) -> ell (S, T, M+1)
 
@@ -193,15 +194,24 @@ class Interpreter(Indexing):
                                 f"(its T), not {lo}:{hi}", s.span)
         if not 0 <= M <= T - 1:
             raise runtime_error(f"changepoints[{M}, {T}] needs 0 <= M <= T - 1", var.span)
-        ell = np.zeros((f.S, T, M + 1))
+        if lane_expandable(s):
+            ell = self._changepoint_table_lanes(s, var, T, M + 1, f)
+        else:
+            ell = self._changepoint_table_serial(s, var, T, M + 1, f)
+        f.changepoint_tables[id(var)] = ell
+        f.target = f.target + np.where(f.mask, changepoint.log_marginal(ell), 0.0)
+
+    def _changepoint_table_serial(self, s: N.For, var, T: int, J: int, f: Frame):
+        """ell[:, t, j]: the body run once per (step, segment), the segment fixed per run."""
+        ell = np.zeros((f.S, T, J))
         outer_target, mask = f.target, f.mask
         f.loop_stops.append([np.zeros(f.S, dtype=bool), np.zeros(f.S, dtype=bool)])
         f.loop_keys.append(0)
         try:
-            for k, t in enumerate(range(lo, hi + 1)):
+            for k, t in enumerate(range(1, T + 1)):
                 f.loop_keys[-1] = k
                 f.env[id(s.var)] = np.array([t], dtype=np.int64)
-                for j in range(M + 1):
+                for j in range(J):
                     f.segment[id(var)] = j + 1
                     f.target = np.zeros(f.S)
                     f.loop_stops[-1] = [np.zeros(f.S, dtype=bool), np.zeros(f.S, dtype=bool)]
@@ -212,8 +222,31 @@ class Interpreter(Indexing):
             f.loop_keys.pop()
             f.segment.pop(id(var), None)
             f.target, f.mask = outer_target, mask
-        f.changepoint_tables[id(var)] = ell
-        f.target = f.target + np.where(mask, changepoint.log_marginal(ell), 0.0)
+        return ell
+
+    def _changepoint_table_lanes(self, s: N.For, var, T: int, J: int, f: Frame):
+        """ell[:, t, j] with the segments as extra lanes: the body runs once per step on
+        S * J lanes (lane j * S + s is draw s in segment j + 1).  Valid because the
+        body only writes its own locals (lane_expandable)."""
+        sub = lane_frame(f, J)
+        sub.segment[id(var)] = np.repeat(np.arange(1, J + 1), f.S)
+        ell = np.zeros((f.S, T, J))
+        mask = sub.mask
+        sub.loop_keys.append(0)
+        sub.loop_stops.append([np.zeros(sub.S, dtype=bool), np.zeros(sub.S, dtype=bool)])
+        for k in range(T):
+            sub.loop_keys[-1] = k
+            sub.env[id(s.var)] = np.array([k + 1], dtype=np.int64)
+            sub.target = np.zeros(sub.S)
+            sub.loop_stops[-1] = [np.zeros(sub.S, dtype=bool), np.zeros(sub.S, dtype=bool)]
+            self.run(s.body, sub, mask)
+            ell[:, k, :] = sub.target.reshape(J, f.S).T
+        failed = sub.failed.reshape(J, f.S).any(axis=0)
+        if failed.any():
+            f.failed = f.failed | failed
+            for lane, msg in sub.messages.items():
+                f.messages.setdefault(lane % f.S, msg)
+        return ell
 
     def s_ForEach(self, s: N.ForEach, f: Frame):
         coll = np.asarray(self.eval(s.collection, f))
@@ -408,7 +441,8 @@ class Interpreter(Indexing):
         return np.stack(items, axis=1)
 
     def e_Segment(self, e: N.Segment, f: Frame):
-        return np.array([f.segment[id(e.var)]], dtype=np.int64)
+        seg = f.segment[id(e.var)]
+        return seg if isinstance(seg, np.ndarray) else np.array([seg], dtype=np.int64)
 
     def e_Lpdf(self, e: N.Lpdf, f: Frame):
         args = [np.asarray(self.eval(a, f)) for a in e.args]
@@ -509,3 +543,23 @@ def _fmt(value, lane=0) -> str:
 
 def default_printer(text: str):
     sys.stdout.write(text + "\n")
+
+
+def lane_expandable(loop: N.For) -> bool:
+    """Can a changepoint loop's body run with the segments as lanes?  Yes when it
+    writes only variables it declares itself (nothing flows between steps)."""
+    own = {id(st.var) for st in N.walk_stmts(loop.body) if isinstance(st, N.Declare)}
+    return all(id(st.var) in own for st in N.walk_stmts(loop.body) if isinstance(st, N.Assign))
+
+
+def lane_frame(f: Frame, J: int) -> Frame:
+    """A frame with J copies of every lane (lane j * S + s copies lane s)."""
+    S = f.S
+    env = {k: (np.concatenate([v] * J, axis=0) if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == S
+               and S > 1 else v) for k, v in f.env.items()}
+    sub = Frame(S * J, env=env, force=f.force, explore=f.explore, rng=f.rng, taping=f.taping, tape=f.tape)
+    sub.mask = np.tile(f.mask, J)
+    sub.segment = dict(f.segment)
+    sub.loop_keys = list(f.loop_keys)
+    sub.changepoint_tables = f.changepoint_tables
+    return sub
