@@ -13,7 +13,7 @@ from ppl.stdlib import changepoint
 from ppl.stdlib.distributions import Distribution
 from ppl.stdlib.functions import align
 
-from .interpreter import Interpreter, lane_expandable, lane_frame
+from .interpreter import Interpreter, lane_expandable, lane_frame, time_expandable
 from .values import _expand, _uniform_int
 
 
@@ -146,6 +146,8 @@ class GradientInterpreter(Interpreter):
         with np.errstate(all="ignore"):
             weights = np.exp(alpha + beta - total[:, None, None])
         weights = np.where(np.isfinite(weights), weights, 0.0)
+        if time_expandable(s.plan.loop):
+            return self._reverse_changepoint_all_lanes(s, var, weights, f)
         if lane_expandable(s.plan.loop):
             return self._reverse_changepoint_lanes(s, var, weights, f)
         mask = f.mask
@@ -164,6 +166,22 @@ class GradientInterpreter(Interpreter):
             f.segment.pop(id(var), None)
             f.target_seed = seed
             f.mask = mask
+
+    def _reverse_changepoint_all_lanes(self, s, var, weights, f):
+        """Reverse of the one-pass table: the reversed body once over S * J * T lanes."""
+        S, T, J = weights.shape
+        sub = lane_frame(f, J * T)
+        sub.segment[id(var)] = np.tile(np.repeat(np.arange(1, J + 1), S), T)
+        sub.env[id(s.var)] = np.repeat(np.arange(1, T + 1), J * S)
+        outer = [k for k in f.adjoint_ids if k in f.env]
+        for key in outer:
+            sub.env[key] = np.zeros((S * J * T,) + f.env[key].shape[1:])
+        seed = np.broadcast_to(np.asarray(f.target_seed, dtype=float), (S,))
+        sub.target_seed = np.tile(seed, J * T) * weights.transpose(1, 2, 0).reshape(-1)
+        sub.loop_keys.append(0)
+        self.run(s.body, sub, sub.mask)
+        for key in outer:
+            f.env[key] = f.env[key] + sub.env[key].reshape((T * J, S) + f.env[key].shape[1:]).sum(axis=0)
 
     def _reverse_changepoint_lanes(self, s, var, weights, f):
         """Reverse of the lane-wise table: per step, the reversed body on S * J lanes

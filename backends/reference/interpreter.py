@@ -194,7 +194,9 @@ class Interpreter(Indexing):
                                 f"(its T), not {lo}:{hi}", s.span)
         if not 0 <= M <= T - 1:
             raise runtime_error(f"changepoints[{M}, {T}] needs 0 <= M <= T - 1", var.span)
-        if lane_expandable(s):
+        if time_expandable(s):
+            ell = self._changepoint_table_all_lanes(s, var, T, M + 1, f)
+        elif lane_expandable(s):
             ell = self._changepoint_table_lanes(s, var, T, M + 1, f)
         else:
             ell = self._changepoint_table_serial(s, var, T, M + 1, f)
@@ -222,6 +224,23 @@ class Interpreter(Indexing):
             f.loop_keys.pop()
             f.segment.pop(id(var), None)
             f.target, f.mask = outer_target, mask
+        return ell
+
+    def _changepoint_table_all_lanes(self, s: N.For, var, T: int, J: int, f: Frame):
+        """ell in one run of the body over S * J * T lanes (lane (t * J + j) * S + s):
+        the step index and the segment are both per-lane values."""
+        sub = lane_frame(f, J * T)
+        sub.segment[id(var)] = np.tile(np.repeat(np.arange(1, J + 1), f.S), T)
+        sub.env[id(s.var)] = np.repeat(np.arange(1, T + 1), J * f.S)
+        sub.loop_keys.append(0)
+        sub.loop_stops.append([np.zeros(sub.S, dtype=bool), np.zeros(sub.S, dtype=bool)])
+        self.run(s.body, sub, sub.mask)
+        ell = sub.target.reshape(T, J, f.S).transpose(2, 0, 1).copy()
+        failed = sub.failed.reshape(T * J, f.S).any(axis=0)
+        if failed.any():
+            f.failed = f.failed | failed
+            for lane, msg in sub.messages.items():
+                f.messages.setdefault(lane % f.S, msg)
         return ell
 
     def _changepoint_table_lanes(self, s: N.For, var, T: int, J: int, f: Frame):
@@ -550,6 +569,21 @@ def lane_expandable(loop: N.For) -> bool:
     writes only variables it declares itself (nothing flows between steps)."""
     own = {id(st.var) for st in N.walk_stmts(loop.body) if isinstance(st, N.Declare)}
     return all(id(st.var) in own for st in N.walk_stmts(loop.body) if isinstance(st, N.Assign))
+
+
+def time_expandable(loop: N.For) -> bool:
+    """Can the whole changepoint loop run as one pass with the steps as lanes too?
+    Yes when the body writes only its own locals, has no inner loops (their bounds
+    could depend on the step) and no guard sites (their instances are per step)."""
+    if not lane_expandable(loop):
+        return False
+    for st in N.walk_stmts(loop.body):
+        if isinstance(st, (N.For, N.ForEach, N.While)):
+            return False
+        for e in N.stmt_exprs(st):
+            if any(isinstance(x, N.Call) and x.guard is not None for x in N.walk_expr(e)):
+                return False
+    return True
 
 
 def lane_frame(f: Frame, J: int) -> Frame:
