@@ -154,7 +154,7 @@ def test_coal_fit_matches_the_exact_posterior(M):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = ppl.compile_file(os.path.join(d, "model.ppl")).infer(os.path.join(d, "data.json"), seed=3,
-                                                                   iter=1500, lr=0.1, tol_rel_obj=0.0)
+                                                                   iter=3000, lr=0.05, tol_rel_obj=0.0)
     got = fit.changepoints["tau"]
     for k in range(M):
         tv = 0.5 * np.abs(got["probabilities"][k] - marg[k]).sum()
