@@ -163,3 +163,18 @@ def test_coal_fit_matches_the_exact_posterior(M):
     np.testing.assert_allclose(fit.draws["rate"].mean(axis=0), rates, rtol=0.02)
     assert fit.draws["tau"].shape == (1000, M) and fit.draws["tau"].dtype.kind == "i"
     assert [c for c in fit.columns if c.startswith("tau.")] == [f"tau.{k + 1}" for k in range(M)]
+
+
+@pytest.mark.slow
+def test_mean_shift_series_recovers_the_true_changepoints():
+    """T = 10,000, M = 5 (examples/mean_shift): a short fit (400 steps of 2 draws) finds
+    every changepoint within 2 steps of the truth and the segment means within 0.1
+    (each segment has >= 1,100 points, so the means' posterior sd is <= 0.03)."""
+    d = os.path.join(EXAMPLES, "mean_shift")
+    truth = json.load(open(os.path.join(d, "data.json")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = ppl.compile_file(os.path.join(d, "model.ppl")).infer(
+            os.path.join(d, "data.json"), iter=400, samples=2, lr=0.1, tol_rel_obj=0.0, draws=200, seed=1)
+    assert np.all(np.abs(np.array(fit.changepoints["tau"]["mode"]) - truth["true_tau"]) <= 2)
+    np.testing.assert_allclose(fit.draws["mu"].mean(axis=0), truth["true_mu"], atol=0.1)
