@@ -178,3 +178,23 @@ def test_mean_shift_series_recovers_the_true_changepoints():
             os.path.join(d, "data.json"), iter=400, samples=2, lr=0.1, tol_rel_obj=0.0, draws=200, seed=1)
     assert np.all(np.abs(np.array(fit.changepoints["tau"]["mode"]) - truth["true_tau"]) <= 2)
     np.testing.assert_allclose(fit.draws["mu"].mean(axis=0), truth["true_mu"], atol=0.1)
+
+
+def test_textmsg_changepoint_agrees_with_the_boundary_version():
+    """The same even-day series as examples/textmsg, with one exact changepoint instead of
+    the switch day 75 Phi(z) behind 37 guards: the modal first day of the second regime is
+    day 26 (the boundary version's exact posterior puts the switch in (24, 26) with
+    probability 0.82), and the log rates agree with that posterior within 0.5 sd (the two
+    models differ only in the prior over the switch: uniform here, Phi(z) there)."""
+    from test_textmsg_posterior import exact_posterior
+    y = np.array(json.load(open(os.path.join(EXAMPLES, "textmsg", "data.json")))["y"])
+    even = y[1::2]
+    exact = exact_posterior(y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = ppl.compile_file(os.path.join(EXAMPLES, "textmsg_changepoint", "model.ppl")).infer(
+            {"T": int(even.size), "y": even.tolist()}, iter=3000, lr=0.05, tol_rel_obj=0.0, seed=0)
+    assert 2 * fit.changepoints["tau"]["mode"][0] == 26
+    for k, name in enumerate(("x0", "x1")):
+        mean, sd = exact[name]
+        assert abs(fit.draws["log_rate"][:, k].mean() - mean) < 0.5 * sd
