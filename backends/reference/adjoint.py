@@ -83,28 +83,8 @@ class GradientInterpreter(Interpreter):
         f.mask = mask
 
     def s_TapedWhile(self, s: TapedWhile, f):
-        mask = f.mask
-        running = mask.copy()
-        stops = [np.zeros(f.S, dtype=bool), np.zeros(f.S, dtype=bool)]
-        f.loop_stops.append(stops)
-        f.loop_keys.append(0)
-        n = 0
-        try:
-            while True:
-                f.loop_keys[-1] = n
-                f.mask = running & ~stops[0]
-                c = self._truth(self.eval(s.cond, f))
-                running = running & ~stops[0] & np.broadcast_to(c, running.shape)
-                if not running.any():
-                    break
-                stops[1] = np.zeros(f.S, dtype=bool)
-                self.run(s.body, f, running)
-                f.tape.append(running.copy())     # after the body: popped before its reverse
-                n += 1
-        finally:
-            f.loop_stops.pop()
-            f.loop_keys.pop()
-            f.mask = mask
+        # each iteration's lanes are saved after its body, then the count
+        n = self.run_while(s, f, after_iteration=lambda running: f.tape.append(running.copy()))
         f.tape.append(n)
 
     def s_ReverseWhile(self, s: D.ReverseWhile, f):

@@ -288,14 +288,20 @@ class Interpreter(Indexing):
             f.mask = mask
 
     def s_While(self, s: N.While, f: Frame):
+        self.run_while(s, f)
+
+    def run_while(self, s: N.While, f: Frame, after_iteration=None) -> int:
+        """Run a while loop on the lanes whose condition holds; returns the iteration
+        count.  ``after_iteration(running)`` is called after each body (the AD tape)."""
         mask = f.mask
         running = mask.copy()
         stops = [np.zeros(f.S, dtype=bool), np.zeros(f.S, dtype=bool)]
         f.loop_stops.append(stops)
         f.loop_keys.append(0)
+        n = 0
         try:
-            for k in range(10_000_000):
-                f.loop_keys[-1] = k
+            for n in range(10_000_000):
+                f.loop_keys[-1] = n
                 f.mask = running & ~stops[0]
                 c = self._truth(self.eval(s.cond, f))
                 running = running & ~stops[0] & np.broadcast_to(c, running.shape)
@@ -303,10 +309,13 @@ class Interpreter(Indexing):
                     break
                 stops[1] = np.zeros(f.S, dtype=bool)
                 self.run(s.body, f, running)
+                if after_iteration is not None:
+                    after_iteration(running)
         finally:
             f.loop_stops.pop()
             f.loop_keys.pop()
             f.mask = mask
+        return n
 
     def s_If(self, s: N.If, f: Frame):
         mask = f.mask
