@@ -290,6 +290,30 @@ def logp_earnings_logearn_height(theta, data) -> float:
     return _normal(log_earn, beta[0] + beta[1] * height, sigma) + lj
 
 
+def logp_earnings_earn_height(theta, data) -> float:
+    theta = _check_len(theta, 3, "earnings-earn_height")
+    beta = theta[:2]
+    sigma, lj = _lower(theta[2], 0.0)
+    earn = np.asarray(data["earn"], dtype=float)
+    height = np.asarray(data["height"], dtype=float)
+    return _normal(earn, beta[0] + beta[1] * height, sigma) + lj
+
+
+def logp_diamonds_diamonds(theta, data) -> float:
+    K = int(data["K"])
+    theta = _check_len(theta, K + 1, "diamonds-diamonds")
+    X = np.asarray(data["X"], dtype=float)
+    Xc = X[:, 1:] - X[:, 1:].mean(axis=0)
+    b = theta[:K - 1]
+    intercept = theta[K - 1]
+    sigma, lj = _lower(theta[K], 0.0)
+    lp = _normal(b, 0.0, 1.0)
+    lp += float(stats.t.logpdf(intercept, 3, 8, 10))
+    lp += float(stats.t.logpdf(sigma, 3, 0, 10)) + np.log(2.0)
+    lp += _normal(np.asarray(data["Y"], dtype=float), intercept + Xc @ b, sigma)
+    return lp + lj
+
+
 def logp_eight_schools_eight_schools_noncentered(theta, data) -> float:
     J = int(data["J"])
     theta = _check_len(theta, J + 2, "eight_schools-eight_schools_noncentered")
@@ -418,6 +442,8 @@ ORACLES = {
     "textmsg_changepoint": logp_textmsg_changepoint,
     "kidiq-kidscore_momiq": logp_kidiq_kidscore_momiq,
     "earnings-logearn_height": logp_earnings_logearn_height,
+    "earnings-earn_height": logp_earnings_earn_height,
+    "diamonds-diamonds": logp_diamonds_diamonds,
     "eight_schools-eight_schools_noncentered": logp_eight_schools_eight_schools_noncentered,
     "arK-arK": logp_arK_arK,
     "garch-garch11": logp_garch_garch11,
@@ -441,6 +467,8 @@ PARAM_COUNTS = {
     "textmsg_changepoint": 2,  # log_rate[2]
     "kidiq-kidscore_momiq": 3,
     "earnings-logearn_height": 3,
+    "earnings-earn_height": 3,
+    "diamonds-diamonds": 26,
     "eight_schools-eight_schools_noncentered": 10,
     "arK-arK": 7,
     "garch-garch11": 4,
