@@ -52,15 +52,33 @@ class Model:
         """Bind ``data`` and fit by variational inference: ``model.infer(data, iter=..., seed=...)``."""
         return self.bind(data).infer(**options)
 
-    def bind(self, data=None, seed: int = 0, backend: str = "numpy", printer=None) -> "BoundModel":
-        """Bind data (a dict, a JSON string, or a path to a CmdStan JSON file)."""
-        if backend != "numpy":
-            raise ValueError(f"unknown backend {backend!r}; available: 'numpy'")
+    def bind(self, data=None, seed: int = 0, backend: Optional[str] = None, printer=None) -> "BoundModel":
+        """Bind data (a dict, a JSON string, or a path to a CmdStan JSON file).
+
+        ``backend``: 'numba' (native code, cached on disk; the default, or
+        the PPLC_BACKEND environment variable) or 'numpy' (the reference
+        interpreter, no compile step).  A model using something the native
+        generator does not handle yet runs on numpy; ``backend_note`` says why."""
+        backend = backend or os.environ.get("PPLC_BACKEND") or "numba"
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; available: {', '.join(map(repr, BACKENDS))}")
         from ppl.backends.reference import ReferenceBackend
         from ppl.backends.reference.interpreter import default_printer
         bound = ReferenceBackend(self.program).bind({} if data is None else data, seed=seed,
                                                     printer=printer or default_printer)
-        return BoundModel(self, bound)
+        bm = BoundModel(self, bound)
+        if backend == "numba":
+            from ppl.backends.numba import NativeModel, Unsupported
+            try:
+                bm._native = NativeModel(bound)
+                bm.backend = "numba"
+            except Unsupported as e:
+                bm.backend_note = (f"the numba backend does not compile {e.what} (line {e.where()}) yet; "
+                                   "using the numpy backend")
+        return bm
+
+
+BACKENDS = ("numba", "numpy")
 
 
 class BoundModel:
@@ -69,6 +87,9 @@ class BoundModel:
     def __init__(self, model: Model, impl):
         self.model = model
         self._impl = impl
+        self._native = None
+        self.backend = "numpy"
+        self.backend_note = ""
 
     # -- BridgeStan-style queries
     def name(self) -> str:
@@ -93,6 +114,8 @@ class BoundModel:
         constants that differ between the two sides of a parametric branch
         are part of the jump).  ``force`` maps a guard id, or (id, loop
         key), to True/False to evaluate with that guard forced."""
+        if self._native is not None:
+            return self._native.log_density(theta_unc, jacobian, force)
         return self._impl.log_density(theta_unc, jacobian, force)
 
     def log_density_gradient(self, theta_unc, jacobian: bool = True, force: Optional[dict] = None):
@@ -100,6 +123,8 @@ class BoundModel:
 
         Reverse mode by source transformation of the IR (ppl.ad): at a branch,
         the derivative of the branch taken; at kinks a fixed one-sided value."""
+        if self._native is not None:
+            return self._native.log_density_gradient(theta_unc, jacobian, force)
         from ppl.backends.reference.gradient import log_density_gradient
         return log_density_gradient(self._impl, theta_unc, jacobian, force)
 

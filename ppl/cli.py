@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="guard surfaces visited per step by the boundary estimator (0: all)")
     inf.add_argument("--tol-rel-obj", type=float, default=0.01,
                      help="stop when the relative ELBO change falls below this (as Stan)")
+    inf.add_argument("--psis-resample", action="store_true",
+                     help="resample the output draws by Pareto-smoothed importance weights (as Pathfinder)")
 
     comp = sub.add_parser("compile", help="show what the compiler made of a model")
     comp.add_argument("model")
@@ -122,6 +124,7 @@ def cmd_infer(args, sources) -> int:
         fit = infer(bound, estimator=args.estimator, guide=args.guide, iter=args.iter,
                     samples=args.samples, seed=args.seed, draws=args.draws, lr=args.lr,
                     tol_rel_obj=args.tol_rel_obj, surfaces_per_step=args.surfaces_per_step,
+                    psis_resample=args.psis_resample,
                     callback=progress)
     progress.close(fit)
     for w in caught:

@@ -21,13 +21,24 @@ class Fit:
         self.changepoints: dict = {}                # name -> posterior summary (see changepoint_posterior)
 
     @classmethod
-    def from_guide(cls, bm, guide, phi, trace, rng, n_draws: int, seed: int) -> "Fit":
+    def from_guide(cls, bm, guide, phi, trace, rng, n_draws: int, seed: int,
+                   psis_resample: bool = False) -> "Fit":
+        """Draws from the fitted guide; with ``psis_resample`` they are resampled (with
+        replacement) by Pareto-smoothed importance weights p/q, as Stan's Pathfinder does,
+        which corrects what a Gaussian guide cannot represent when k-hat is below 0.7."""
         fit = cls()
         eps = rng.standard_normal((n_draws, guide.d))
         theta = guide.transform(phi, eps)
-        fit.theta = theta
-        fit.log_p = np.asarray(bm.log_density(theta), dtype=float)
-        fit.log_g = np.asarray(guide.log_q(phi, theta), dtype=float)
+        log_p = np.asarray(bm.log_density(theta), dtype=float)
+        log_g = np.asarray(guide.log_q(phi, theta), dtype=float)
+        from .psis import pareto_k, psis_weights
+        fit.diagnostics["pareto_k"] = pareto_k(log_p - log_g)
+        if psis_resample:
+            w, _ = psis_weights(log_p - log_g)
+            fit.diagnostics["psis_ess"] = float(1.0 / np.sum(w * w))
+            idx = rng.choice(n_draws, size=n_draws, replace=True, p=w)
+            theta, log_p, log_g = theta[idx], log_p[idx], log_g[idx]
+        fit.theta, fit.log_p, fit.log_g = theta, log_p, log_g
         values = bm.constrained_values(theta, include_tp=True, include_gq=True, seed=seed)
         failed = values.pop("__failed__", None)
         message = values.pop("__message__", None)

@@ -42,3 +42,34 @@ def pareto_k(log_ratios: np.ndarray) -> float:
         return float("nan")
     k, _ = gpd_fit(exceed[exceed > 0])
     return k
+
+
+def psis_weights(log_ratios: np.ndarray) -> tuple[np.ndarray, float]:
+    """Pareto-smoothed normalised importance weights and k-hat.
+
+    The largest M ratios are replaced by the expected order statistics of the
+    fitted generalized Pareto tail (capped at the largest raw ratio), as in
+    Vehtari et al.; non-finite ratios get weight 0."""
+    lr = np.asarray(log_ratios, dtype=float)
+    finite = np.isfinite(lr)
+    w = np.zeros_like(lr)
+    if finite.sum() < 10:
+        w[finite] = 1.0
+        return w / max(w.sum(), 1.0), float("nan")
+    x = lr[finite] - lr[finite].max()
+    S = x.size
+    M = int(min(0.2 * S, 3 * np.sqrt(S)))
+    order = np.argsort(x)
+    tail_idx = order[-M:]
+    cutoff = x[order[-M - 1]]
+    exceed = np.exp(x[tail_idx]) - np.exp(cutoff)
+    k = float("nan")
+    r = np.exp(x)
+    if np.any(exceed > 0):
+        k, sigma = gpd_fit(exceed[exceed > 0])
+        if np.isfinite(k) and sigma > 0:
+            p = (np.arange(1, M + 1) - 0.5) / M
+            q = sigma / k * ((1.0 - p) ** (-k) - 1.0) if abs(k) > 1e-12 else -sigma * np.log1p(-p)
+            r[tail_idx] = np.minimum(np.exp(cutoff) + q, 1.0)
+    w[finite] = r / r.sum()
+    return w, k

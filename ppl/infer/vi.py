@@ -11,7 +11,6 @@ from .estimators import ESTIMATORS
 from .fit import Fit
 from .guides import GUIDES
 from .optimize import InferenceError, OptimiserSettings, adam
-from .psis import pareto_k
 
 ESTIMATOR_CHOICES = ("auto", "reparam", "score", "boundary")
 
@@ -52,13 +51,15 @@ def _failure_detail(bm, theta) -> str:
 
 def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, seed=0,
           draws=1000, lr=0.1, tol_rel_obj=0.01, eval_elbo=100, elbo_samples=100,
-          surfaces_per_step=0, boundary_samples=1, callback=None, init=None) -> Fit:
+          surfaces_per_step=0, boundary_samples=1, callback=None, init=None,
+          psis_resample=False) -> Fit:
     """Fit a Gaussian guide by stochastic gradient ascent on the ELBO.
 
     ``surfaces_per_step``: the boundary estimator visits this many guard
     surfaces per step, drawn uniformly without replacement and scaled by
     (number of surfaces / visited): unbiased, cheaper on models with many guard
-    instances (0 visits all of them)."""
+    instances (0 visits all of them).  ``psis_resample``: resample the output draws
+    by Pareto-smoothed importance weights (see :meth:`Fit.from_guide`)."""
     if estimator not in ESTIMATOR_CHOICES:
         raise ValueError(f"estimator must be one of {ESTIMATOR_CHOICES}, not {estimator!r}")
     if guide not in GUIDES:
@@ -106,12 +107,11 @@ def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, se
         return "Likely cause" + _failure_detail(bm, theta[bad[0]] if bad.size else theta[0])[1:]
 
     phi, trace = adam(phi, est, elbo_estimate, rng, settings, callback, describe)
-    fit = Fit.from_guide(bm, guide_obj, phi, trace, rng, draws, seed)
+    fit = Fit.from_guide(bm, guide_obj, phi, trace, rng, draws, seed, psis_resample)
     fit.settings = {"estimator": estimator, "guide": guide, "iter": iter, "samples": samples, "seed": seed,
                     "draws": draws, "lr": lr, "tol_rel_obj": tol_rel_obj, "eval_elbo": eval_elbo,
-                    "elbo_samples": elbo_samples, "optimiser": asdict(settings)}
-    k = pareto_k(fit.log_p - fit.log_g)
-    fit.diagnostics["pareto_k"] = k
+                    "elbo_samples": elbo_samples, "psis_resample": psis_resample, "optimiser": asdict(settings)}
+    k = fit.diagnostics["pareto_k"]
     if np.isfinite(k) and k > 0.7:
         fit.diagnostics["warnings"].append(
             f"Pareto k-hat = {k:.2f} > 0.7: the importance ratios p/q have a heavy tail, so the "

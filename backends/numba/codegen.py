@@ -1,0 +1,730 @@
+"""Python source for Numba from the IR: one draw per call, a batch loop around it.
+
+The generated module holds, for one model:
+
+- ``density_one(theta, <data...>)``: the log density (Jacobians included) of
+  one unconstrained draw, from the model's IR;
+- ``gradient_one(theta, grad, <data...>)``: the same value and its gradient
+  written into ``grad``, from the AD program (ppl.ad): the forward sweep with
+  its tape, then the reverse sweep, then the transforms' vector-Jacobian
+  products;
+- ``density(thetas, jacobian, <data...>)`` and ``gradient(thetas, jacobian,
+  <data...>)``: the same over a batch ``(S, d)`` in a ``prange`` loop.
+
+Values are what Numba knows: float64/int64 scalars and C-contiguous arrays,
+one axis per array dimension and per vector/matrix axis (the batch axis of
+the reference backend is gone: each call is one lane).  Elementwise work is
+written as numpy array expressions, which Numba fuses into single loops.
+The tape is one list per pushed variable (values are restored in LIFO order
+per variable, which is all the reverse sweep needs) and one list of branch
+decisions.
+
+Anything the generator does not handle raises :class:`Unsupported` with the
+construct and its source span; the caller then keeps the model on the numpy
+backend.  Run-time trouble (an index out of range, a rejection, a non-finite
+value) is left to the reference backend, which re-evaluates those draws and
+reports them with their source lines.
+"""
+from __future__ import annotations
+
+import itertools
+
+from ppl.ad import nodes as D
+from ppl.ad.transform import Masked, TapedIf, TapedWhile
+from ppl.ir import nodes as N
+from ppl.stdlib import native
+from ppl.stdlib.distributions import Distribution
+
+RANK_NAMES = {0: "scalar", 1: "1-D", 2: "2-D"}
+
+
+class Unsupported(Exception):
+    def __init__(self, what: str, span=None):
+        super().__init__(what)
+        self.what = what
+        self.span = span
+
+    def where(self) -> str:
+        s = self.span
+        return f"{s.line}:{s.col}" if s is not None and getattr(s, "line", 0) else "?"
+
+
+def rank(t) -> int:
+    return t.rank if t is not None else 0
+
+
+class Writer:
+    def __init__(self):
+        self.lines: list[str] = []
+        self.depth = 1
+
+    def __call__(self, line: str):
+        self.lines.append("    " * self.depth + line)
+
+    def indent(self):
+        self.depth += 1
+
+    def dedent(self):
+        self.depth -= 1
+
+
+class FunctionGen:
+    """Generates one function body; ``names`` maps IR variables to identifiers."""
+
+    def __init__(self, module: "ModuleGen", w: Writer):
+        self.m = module
+        self.w = w
+        self.counter = itertools.count()
+        self.stacks: dict[tuple, str] = {}
+
+    # ---------------------------------------------------------------- names
+    def name(self, v: N.Variable) -> str:
+        return self.m.name(v)
+
+    def tmp(self, code: str) -> str:
+        t = f"_e{next(self.counter)}"
+        self.w(f"{t} = {code}")
+        return t
+
+    def operand(self, e: N.Expr) -> str:
+        """The expression evaluated into a plain name (templates repeat operands)."""
+        code = self.expr(e)
+        if code.isidentifier():
+            return code
+        return self.tmp(code)
+
+    # ------------------------------------------------------------ statements
+    def stmts(self, body):
+        for s in body:
+            method = getattr(self, "s_" + type(s).__name__, None)
+            if method is None:
+                raise Unsupported(f"statement {type(s).__name__}", s.span)
+            method(s)
+
+    def s_Declare(self, s: N.Declare):
+        v = s.var
+        self.m.local_inits[self.name(v)] = (rank(v.type), v.type.base)
+        dims = [self.operand(e) for e in [*v.array_sizes, *v.sizes]]
+        r = rank(v.type)
+        if len(dims) != r:
+            raise Unsupported(f"declaration of {v.name} with {len(dims)} sizes for rank {r}", s.span)
+        if r == 0:
+            self.w(f"{self.name(v)} = {'0' if v.type.base == 'int' else 'np.nan'}")
+        else:
+            dtype = "np.int64" if v.type.base == "int" else "np.float64"
+            fill = "0" if v.type.base == "int" else "np.nan"
+            self.w(f"{self.name(v)} = np.full(({', '.join(dims)},), {fill}, dtype={dtype})")
+
+    def s_Assign(self, s: N.Assign):
+        v = s.var
+        value = self.expr(s.value)
+        tgt = self.name(v)
+        if not s.indices:
+            if rank(v.type) == 0:
+                if v.type.base == "real":
+                    value = f"float({value})"
+                self.w(f"{tgt} = {value}")
+            else:
+                self.w(f"{tgt} = np.ascontiguousarray({value}).copy()"
+                       if isinstance(s.value, (N.Load, N.Index)) else
+                       f"{tgt} = np.ascontiguousarray({value}) * {'1' if v.type.base == 'int' else '1.0'}")
+            return
+        self.w(f"{tgt}[{self.target_index(s.indices, v, s.span)}] = {value}")
+
+    def s_TargetAdd(self, s: N.TargetAdd):
+        self.w(f"target += {self.scalar_sum(s.value)}")
+
+    def scalar_sum(self, e: N.Expr) -> str:
+        code = self.expr(e)
+        return code if rank(e.type) == 0 else f"np.sum({code})"
+
+    def s_For(self, s: N.For):
+        if s.changepoint is not None:
+            raise Unsupported("a changepoint series (native recursion not generated yet)", s.span)
+        lo, hi = self.operand(s.lo), self.operand(s.hi)
+        self.w(f"for {self.name(s.var)} in range({lo}, {hi} + 1):")
+        self.w.indent()
+        self.w("pass")
+        self.stmts(s.body)
+        self.w.dedent()
+
+    def s_ReverseFor(self, s: D.ReverseFor):
+        lo, hi = self.operand(s.lo), self.operand(s.hi)
+        self.w(f"for {self.name(s.var)} in range({hi}, {lo} - 1, -1):")
+        self.w.indent()
+        self.w("pass")
+        self.stmts(s.body)
+        self.w.dedent()
+
+    def s_If(self, s: N.If):
+        self.w(f"if {self.truth(s.cond)}:")
+        self.w.indent()
+        self.w("pass")
+        self.stmts(s.then)
+        self.w.dedent()
+        if s.other:
+            self.w("else:")
+            self.w.indent()
+            self.stmts(s.other)
+            self.w.dedent()
+
+    def s_TapedIf(self, s: TapedIf):
+        c = self.tmp(f"bool({self.truth(s.cond)})")
+        self.w(f"if {c}:")
+        self.w.indent()
+        self.w("pass")
+        self.stmts(s.then)
+        self.w.dedent()
+        if s.other:
+            self.w("else:")
+            self.w.indent()
+            self.stmts(s.other)
+            self.w.dedent()
+        self.w(f"branches.append({c})")
+
+    def s_ReverseIf(self, s: D.ReverseIf):
+        c = self.tmp("branches.pop()")
+        self.w(f"if {c}:")
+        self.w.indent()
+        self.w("pass")
+        self.stmts(s.then)
+        self.w.dedent()
+        if s.other:
+            self.w("else:")
+            self.w.indent()
+            self.stmts(s.other)
+            self.w.dedent()
+
+    def s_Print(self, s):
+        raise Unsupported("print()", s.span)
+
+    def s_Reject(self, s):
+        self.w("raise ValueError('reject')")
+
+    # ------------------------------------------------------------------ tape
+    def stack(self, s) -> str:
+        v = s.var
+        r = rank(v.type) if not s.indices else rank(_indexed_type(v.type, s.indices))
+        key = (id(v), r, v.type.base)
+        name = self.stacks.get(key)
+        if name is None:
+            name = f"_tape{len(self.stacks)}"
+            self.stacks[key] = name
+            self.m.stack_inits.append((name, r, v.type.base))
+        return name
+
+    def s_Push(self, s: D.Push):
+        self.m.local_inits[self.name(s.var)] = (rank(s.var.type), s.var.type.base)
+        st = self.stack(s)
+        cur = self.name(s.var)
+        if s.indices:
+            cur = f"{cur}[{self.target_index(s.indices, s.var, s.span)}]"
+        r = rank(s.var.type) if not s.indices else rank(_indexed_type(s.var.type, s.indices))
+        self.w(f"{st}.append({cur}{'.copy()' if r else ''})")
+
+    def s_Pop(self, s: D.Pop):
+        st = self.stack(s)
+        if s.indices:
+            self.w(f"{self.name(s.var)}[{self.target_index(s.indices, s.var, s.span)}] = {st}.pop()")
+        else:
+            self.w(f"{self.name(s.var)} = {st}.pop()")
+
+    # -------------------------------------------------------------- adjoints
+    def s_InitAdjoint(self, s: D.InitAdjoint):
+        if rank(s.primal.type) == 0:
+            self.w(f"{self.name(s.adj)} = 0.0")
+        else:
+            self.w(f"{self.name(s.adj)} = np.zeros({self.name(s.primal)}.shape)")
+
+    def s_ZeroAdjoint(self, s: D.ZeroAdjoint):
+        a = self.name(s.adj)
+        if not s.indices:
+            self.w(f"{a} = 0.0" if rank(s.adj.type) == 0 else f"{a}[...] = 0.0")
+        else:
+            self.w(f"{a}[{self.target_index(s.indices, s.adj, s.span)}] = 0.0")
+
+    def s_Accumulate(self, s: D.Accumulate):
+        a = self.name(s.adj)
+        value = self.expr(s.value)
+        vr = rank(s.value.type)
+        if not s.indices:
+            tr = rank(s.adj.type)
+            if vr > tr:
+                if tr != 0:
+                    raise Unsupported("an adjoint summed over broadcast axes", s.span)
+                value = f"np.sum({value})"
+            self.w(f"{a} += {value}")
+            return
+        if any(spec.kind == "multi" for items in s.indices for spec in items):
+            raise Unsupported("accumulation through a multi-index", s.span)
+        tr = rank(_indexed_type(s.adj.type, s.indices))
+        if vr > tr:
+            value = f"np.sum({value})"
+        self.w(f"{a}[{self.target_index(s.indices, s.adj, s.span)}] += {value}")
+
+    # ----------------------------------------------------------- expressions
+    def truth(self, e: N.Expr) -> str:
+        return f"({self.expr(e)}) != 0"
+
+    def expr(self, e: N.Expr) -> str:
+        method = getattr(self, "e_" + type(e).__name__, None)
+        if method is None:
+            raise Unsupported(f"expression {type(e).__name__}", e.span)
+        return method(e)
+
+    def e_Const(self, e: N.Const):
+        v = e.value
+        if isinstance(v, bool):
+            return "1" if v else "0"
+        if isinstance(v, int):
+            return repr(v)
+        if isinstance(v, float):
+            return repr(v) if v == v and abs(v) != float("inf") else f"np.float64({str(v)!r})"
+        raise Unsupported(f"constant {v!r}", e.span)
+
+    def e_Load(self, e: N.Load):
+        return self.name(e.var)
+
+    def e_TargetSeed(self, e):
+        return "seed"
+
+    def e_Index(self, e: N.Index):
+        base = self.operand(e.base)
+        return f"{base}[{self.index_code([e.indices], e.base.type, e.span, base)}]"
+
+    def e_Select(self, e: N.Select):
+        c = self.truth(e.cond)
+        a, b = self.expr(e.then), self.expr(e.other)
+        if e.type.base == "real" and rank(e.type) == 0:
+            return f"(float({a}) if {c} else float({b}))"
+        return f"({a} if {c} else {b})"
+
+    def e_SelectAdjoint(self, e: D.SelectAdjoint):
+        c = self.truth(e.cond)
+        g = self.operand(e.g)
+        zero = "0.0" if rank(e.g.type) == 0 else f"np.zeros_like({g})"
+        return f"({g} if {c} else {zero})" if e.branch else f"({zero} if {c} else {g})"
+
+    def e_Build(self, e: N.Build):
+        if all(rank(i.type) == 0 for i in e.items) and e.kind in ("array", "row_vector"):
+            dtype = "np.int64" if e.type.base == "int" else "np.float64"
+            return f"np.array([{', '.join(self.expr(i) for i in e.items)}], dtype={dtype})"
+        raise Unsupported("a literal of containers", e.span)
+
+    def e_BuildAdjoint(self, e: D.BuildAdjoint):
+        return f"{self.operand(e.g)}[{e.index}]"
+
+    def e_IndexAdjoint(self, e: D.IndexAdjoint):
+        like = self.operand(e.like)
+        g = self.operand(e.g)
+        if any(spec.kind == "multi" for spec in e.indices):
+            raise Unsupported("the adjoint of a multi-index", e.span)
+        z = self.tmp(f"np.zeros({like}.shape)")
+        self.w(f"{z}[{self.index_code([e.indices], e.like.type, e.span, like)}] += {g}")
+        return z
+
+    def e_Call(self, e: N.Call):
+        name = e.fn.name
+        if name in ("*", "/") and not (e.args[0].type.is_scalar or e.args[1].type.is_scalar):
+            if name == "*":
+                return self.matmul(e)
+            raise Unsupported("matrix division", e.span)
+        if name in ("*", "/"):
+            name = {"*": ".*", "/": "./"}[name]
+            if all(a.type.base == "int" for a in e.args) and name == "./":
+                raise Unsupported("integer division with /", e.span)
+        container = _CONTAINERS.get(name)
+        if container is not None:
+            return container(self, e)
+        key = f"{name}#{len(e.args)}"
+        entry = native.FUNCTIONS.get(key) or native.FUNCTIONS.get(name)
+        if entry is None:
+            raise Unsupported(f"function {name}", e.span)
+        args = [self.operand(a) for a in e.args]
+        code = entry[0].format(*args)
+        if name in ("<", ">", "<=", ">=", "==", "!=", "!", "&&", "||"):
+            code = f"int({code})"
+        return code
+
+    def matmul(self, e: N.Call):
+        a, b = (self.operand(x) for x in e.args)
+        return f"np.dot({a}, {b})"
+
+    def e_Lpdf(self, e: N.Lpdf):
+        entry = native.DISTRIBUTIONS.get(e.dist.name)
+        if entry is None:
+            raise Unsupported(f"distribution {e.dist.name}", e.span)
+        args = [self.operand(a) for a in e.args]
+        code = entry[0].format(*args)
+        return code if all(rank(a.type) == 0 for a in e.args) else f"np.sum({code})"
+
+    def e_Adjoint(self, e: D.Adjoint):
+        fn = e.fn
+        g = self.operand(e.g)
+        args = [self.operand(a) for a in e.args]
+        arg_rank = rank(e.args[e.index].type)
+        full_rank = max(rank(a.type) for a in e.args)
+        if isinstance(fn, Distribution):
+            entry = native.DISTRIBUTIONS.get(fn.name)
+            rule = entry[1][e.index] if entry is not None else None
+            if rule is None:
+                raise Unsupported(f"the derivative of {fn.name} in argument {e.index + 1}", e.span)
+            code = f"{g} * ({rule.format(*args)})"
+        else:
+            name = fn.name
+            if name in ("*", "/") and not (e.args[0].type.is_scalar or e.args[1].type.is_scalar):
+                if name != "*":
+                    raise Unsupported("the derivative of matrix division", e.span)
+                return self.matmul_adjoint(e, g, args)
+            if name in ("*", "/"):
+                name = {"*": ".*", "/": "./"}[name]
+            container = _CONTAINER_GRADS.get(name)
+            if container is not None:
+                return container(self, e, g, args)
+            entry = native.FUNCTIONS.get(f"{name}#{len(e.args)}") or native.FUNCTIONS.get(name)
+            rule = entry[1][e.index] if entry is not None and entry[1] is not None else None
+            if rule is None:
+                raise Unsupported(f"the derivative of {name}", e.span)
+            out = self.operand(e.out) if e.out is not None else "None"
+            code = rule.format(*args, g=g, out=out)
+            if "{g}" not in rule:
+                code = f"{g} * ({code})"
+        if arg_rank < full_rank or rank(e.g.type) > arg_rank:
+            if arg_rank != 0:
+                raise Unsupported("an adjoint summed over broadcast axes", e.span)
+            return f"np.sum({code})"
+        if arg_rank > 0 and full_rank == arg_rank and any(
+                rank(a.type) == 0 for a in e.args) and rank(e.g.type) == 0:
+            # e.g. d(normal(y | mu, sigma))/d y for vector y: the rule is already full-shaped
+            return code
+        return code
+
+    def matmul_adjoint(self, e, g, args):
+        ta, tb = (a.type.shape for a in e.args)
+        a, b = args
+        if e.index == 0:
+            if (ta, tb) == ("matrix", "vector"):
+                return f"np.outer({g}, {b})"
+            if (ta, tb) == ("row_vector", "vector"):
+                return f"{g} * {b}"
+            if (ta, tb) == ("matrix", "matrix"):
+                return f"np.dot({g}, {b}.T)"
+            if (ta, tb) == ("row_vector", "matrix"):
+                return f"np.dot({b}, {g})"
+            if (ta, tb) == ("vector", "row_vector"):
+                return f"np.dot({g}, {b})"
+        else:
+            if (ta, tb) == ("matrix", "vector"):
+                return f"np.dot({a}.T, {g})"
+            if (ta, tb) == ("row_vector", "vector"):
+                return f"{g} * {a}"
+            if (ta, tb) == ("matrix", "matrix"):
+                return f"np.dot({a}.T, {g})"
+            if (ta, tb) == ("row_vector", "matrix"):
+                return f"np.outer({a}, {g})"
+            if (ta, tb) == ("vector", "row_vector"):
+                return f"np.dot({a}, {g})"
+        raise Unsupported(f"the derivative of {ta} * {tb}", e.span)
+
+    # --------------------------------------------------------------- indices
+    def index_code(self, brackets, base_type, span, base_name) -> str:
+        parts = []
+        t = base_type
+        for bi, items in enumerate(brackets):
+            if bi > 0 and any(p[1] != "single" for p in parts):
+                raise Unsupported("indexing after a slice", span)
+            for spec in items:
+                parts.append((self.one_index(spec, span, base_name, len(parts)), spec.kind))
+        return ", ".join(p for p, _ in parts)
+
+    def target_index(self, brackets, v, span) -> str:
+        return self.index_code(brackets, v.type, span, self.name(v))
+
+    def one_index(self, spec: N.IndexSpec, span, base: str, axis: int) -> str:
+        n = f"{base}.shape[{axis}]"
+        if spec.kind == "single":
+            i = self.operand(spec.lo)
+            return f"K_ix({i}, {n})"
+        if spec.kind == "all":
+            return ":"
+        if spec.kind == "slice":
+            lo, hi = self.operand(spec.lo), self.operand(spec.hi)
+            return f"K_ix({lo}, {n}):{hi}"
+        if spec.kind == "lower":
+            return f"K_ix({self.operand(spec.lo)}, {n}):"
+        if spec.kind == "upper":
+            return f":{self.operand(spec.hi)}"
+        raise Unsupported(f"a {spec.kind} index", span)
+
+
+def _indexed_type(t, brackets):
+    for items in brackets:
+        for spec in items:
+            if spec.kind == "single":
+                t = t.element()
+    return t
+
+
+# ----------------------------------------------------- container functions
+def _sum(g: FunctionGen, e):
+    a = g.expr(e.args[0])
+    return a if rank(e.args[0].type) == 0 else f"np.sum({a})"
+
+
+def _mean(g: FunctionGen, e):
+    return f"np.mean({g.expr(e.args[0])})"
+
+
+def _dot(g: FunctionGen, e):
+    a, b = (g.operand(x) for x in e.args)
+    return f"np.sum({a} * {b})"
+
+
+def _rep(g: FunctionGen, e):
+    x, n = (g.operand(a) for a in e.args)
+    return f"np.full({n}, float({x}))"
+
+
+def _size(g: FunctionGen, e):
+    a = g.operand(e.args[0])
+    return f"{a}.shape[0]"
+
+
+def _log_sum_exp1(g: FunctionGen, e):
+    if len(e.args) != 1:
+        return None
+    return f"K.log_sum_exp({g.operand(e.args[0])})"
+
+
+_CONTAINERS = {"sum": _sum, "mean": _mean, "dot_product": _dot, "rep_vector": _rep,
+               "rep_row_vector": _rep, "rep_array": _rep, "num_elements": _size, "size": _size}
+
+
+def _sum_grad(g: FunctionGen, e, gg, args):
+    return f"np.full({args[0]}.shape, {gg})" if rank(e.args[0].type) else gg
+
+
+def _mean_grad(g: FunctionGen, e, gg, args):
+    return f"np.full({args[0]}.shape, {gg} / {args[0]}.size)"
+
+
+def _dot_grad(g: FunctionGen, e, gg, args):
+    return f"{gg} * {args[1 - e.index]}"
+
+
+def _rep_grad(g: FunctionGen, e, gg, args):
+    return f"np.sum({gg})"
+
+
+_CONTAINER_GRADS = {"sum": _sum_grad, "mean": _mean_grad, "dot_product": _dot_grad,
+                    "rep_vector": _rep_grad, "rep_row_vector": _rep_grad, "rep_array": _rep_grad}
+
+
+# ------------------------------------------------------------------ module
+class ModuleGen:
+    """The generated module of one bound model (see the module docstring)."""
+
+    def __init__(self, program: N.Program, slots, data_vars, gradient_program):
+        self.program = program
+        self.slots = slots
+        self.data_vars = data_vars
+        self.gp = gradient_program
+        self._names: dict[int, str] = {}
+        self._used: set[str] = set()
+        self.stack_inits: list = []
+        self.local_inits: dict = {}     # name -> (rank, base): defined before any push
+
+    def name(self, v: N.Variable) -> str:
+        n = self._names.get(id(v))
+        if n is None:
+            base = "v_" + "".join(c if c.isalnum() else "_" for c in v.name)
+            n = base
+            k = 1
+            while n in self._used:
+                k += 1
+                n = f"{base}_{k}"
+            self._used.add(n)
+            self._names[id(v)] = n
+        return n
+
+    def data_args(self) -> str:
+        return "".join(f", {self.name(v)}" for v in self.data_vars)
+
+    # -- the parameters: constrain (forward) and the transforms' VJPs (reverse)
+    def constrain(self, w: Writer, fg: FunctionGen, keep: bool):
+        for k, slot in enumerate(self.slots):
+            v = slot.var
+            x = self.name(v)
+            c = v.constraint
+            tname = c.transform_name if c is not None else None
+            if slot.shape and len(slot.shape) != len(slot.unc_shape):
+                raise Unsupported(f"the {tname} transform", v.span)
+            size = slot.size
+            if slot.shape:
+                shp = ", ".join(str(n) for n in slot.shape)
+                u = f"np.ascontiguousarray(theta[{slot.offset}:{slot.offset + size}]).reshape(({shp},))"
+            else:
+                u = f"theta[{slot.offset}]"
+            uname = f"u_{k}"
+            w(f"{uname} = {u}")
+            if tname is None:
+                w(f"{x} = {uname}{'.copy()' if slot.shape else ''}")
+                continue
+            args = [fg.operand(a) for a in c.args()]
+            if keep:
+                for j, a in enumerate(args):
+                    w(f"b_{k}_{j} = {a}")
+                args = [f"b_{k}_{j}" for j in range(len(args))]
+            if tname in ("lower", "upper", "lower_upper"):
+                lb = args[0] if tname in ("lower", "lower_upper") else "-np.inf"
+                ub = args[-1] if tname in ("upper", "lower_upper") else "np.inf"
+                fn = "T.bounds_constrain" if slot.shape else "T.bounds_constrain1"
+                w(f"{x}, _lj = {fn}({uname}, {lb}, {ub})")
+            elif tname == "ordered":
+                w(f"{x}, _lj = T.ordered_constrain({uname})")
+            elif tname == "positive_ordered":
+                w(f"{x}, _lj = T.positive_ordered_constrain({uname})")
+            elif tname == "affine":
+                fn = "T.affine_constrain" if slot.shape else "T.affine_constrain1"
+                w(f"{x}, _lj = {fn}({uname}, {args[0]}, {args[1]})")
+            else:
+                raise Unsupported(f"the {tname} transform", v.span)
+            w("if jacobian:")
+            w("    target += _lj")
+
+    def transform_vjps(self, w: Writer, fg: FunctionGen):
+        for k in range(len(self.slots) - 1, -1, -1):
+            slot = self.slots[k]
+            v = slot.var
+            c = v.constraint
+            tname = c.transform_name if c is not None else None
+            adj = self.gp.adjoints.get(id(v))
+            uname = f"u_{k}"
+            if adj is None:
+                xa = "0.0" if not slot.shape else f"np.zeros(({', '.join(str(n) for n in slot.shape)},))"
+            else:
+                xa = self.name(adj)
+            lja = "(1.0 if jacobian else 0.0)"
+            if tname is None:
+                ua = xa
+                seeds = []
+            elif tname in ("lower", "upper", "lower_upper"):
+                nb = len(c.args())
+                lb = f"b_{k}_0" if tname in ("lower", "lower_upper") else "-np.inf"
+                ub = f"b_{k}_{nb - 1}" if tname in ("upper", "lower_upper") else "np.inf"
+                fn = "T.bounds_vjp" if slot.shape else "T.bounds_vjp1"
+                w(f"_ua, _lba, _uba = {fn}({uname}, {lb}, {ub}, {xa}, {lja})")
+                ua = "_ua"
+                seeds = {"lower": ["_lba"], "upper": ["_uba"], "lower_upper": ["_lba", "_uba"]}[tname]
+            elif tname in ("ordered", "positive_ordered"):
+                w(f"_ua = T.{tname}_vjp({uname}, {xa}, {lja})")
+                ua, seeds = "_ua", []
+            elif tname == "affine":
+                fn = "T.affine_vjp" if slot.shape else "T.affine_vjp1"
+                w(f"_ua, _ma, _sa = {fn}({uname}, b_{k}_0, b_{k}_1, {xa}, {lja})")
+                ua, seeds = "_ua", ["_ma", "_sa"]
+            else:
+                raise Unsupported(f"the {tname} transform", v.span)
+            if id(v) in self.gp.bound_reverse:
+                seed_vars, stmts = self.gp.bound_reverse[id(v)]
+                for sv, sd in zip(seed_vars, seeds):
+                    w(f"{self.name(sv)} = {sd}")
+                fg.stmts(stmts)
+            if slot.shape:
+                w(f"grad[{slot.offset}:{slot.offset + slot.size}] = np.ravel({ua})")
+            else:
+                w(f"grad[{slot.offset}] = {ua}")
+
+    def source(self) -> str:
+        from ppl.ad.transform import GradientProgram  # noqa: F401  (documentation of gp)
+        p = self.program
+        # density
+        wd = Writer()
+        fd = FunctionGen(self, wd)
+        wd("target = 0.0")
+        self.constrain(wd, fd, keep=False)
+        fd.stmts(p.transformed_parameters)
+        fd.stmts(p.model)
+        wd("return target")
+        density_lines = wd.lines
+        density_stacks = list(self.stack_inits)
+        density_locals = dict(self.local_inits)
+        # gradient
+        self.stack_inits = []
+        self.local_inits = {}
+        wg = Writer()
+        fg = FunctionGen(self, wg)
+        wg("target = 0.0")
+        wg("seed = 1.0")
+        self.constrain(wg, fg, keep=True)
+        fg.stmts(self.gp.forward)
+        fg.stmts(self.gp.reverse)
+        self.transform_vjps(wg, fg)
+        wg("return target")
+        grad_lines = wg.lines
+        out = [HEADER]
+        da = self.data_args()
+        out.append(f"@njit(cache=True, fastmath={FASTMATH})")
+        out.append(f"def density_one(theta, jacobian{da}):")
+        out += _stack_init_lines(density_stacks, density_locals)
+        out += density_lines
+        out.append("")
+        out.append(f"@njit(cache=True, fastmath={FASTMATH})")
+        out.append(f"def gradient_one(theta, grad, jacobian{da}):")
+        out += _stack_init_lines(self.stack_inits, self.local_inits)
+        out += grad_lines
+        out.append("")
+        out.append(BATCH.format(da=da))
+        return "\n".join(out) + "\n"
+
+
+def _stack_init_lines(inits, local_inits) -> list[str]:
+    lines = ["    branches = [True]", "    branches.pop()"]
+    for name, (r, base) in local_inits.items():
+        dtype = "np.int64" if base == "int" else "np.float64"
+        lines.append(f"    {name} = " + (("0" if base == "int" else "0.0") if r == 0 else
+                                          f"np.zeros(({', '.join(['0'] * r)},), dtype={dtype})"))
+    for name, r, base in inits:
+        if r == 0:
+            proto = "0" if base == "int" else "0.0"
+        else:
+            proto = f"np.zeros(({', '.join(['1'] * r)},), dtype={'np.int64' if base == 'int' else 'np.float64'})"
+        lines.append(f"    {name} = [{proto}]")
+        lines.append(f"    {name}.pop()")
+    return lines
+
+
+# fastmath flags that cannot change a result beyond rounding: contraction
+# (fused multiply-add) and reassociation are excluded on purpose, so the two
+# backends agree to 1e-10; 'arcp', 'afn' would change digits.  None is safe
+# enough to be worth it here, so fastmath stays off.
+FASTMATH = False
+
+HEADER = '''"""Generated by pplc (backends/numba/codegen.py): do not edit."""
+import numpy as np
+from numba import njit, prange
+
+from ppl.stdlib import native as K
+from ppl.backends.numba import runtime_transforms as T
+from ppl.backends.numba.runtime_transforms import ix as K_ix
+'''
+
+BATCH = '''
+@njit(cache=True)
+def density(thetas, jacobian, failed{da}):
+    S = thetas.shape[0]
+    out = np.empty(S)
+    for s in range(S):
+        out[s] = density_one(thetas[s], jacobian{da})
+    return out
+
+
+@njit(cache=True)
+def gradient(thetas, jacobian, failed{da}):
+    S = thetas.shape[0]
+    out = np.empty(S)
+    grads = np.zeros(thetas.shape)
+    for s in range(S):
+        out[s] = gradient_one(thetas[s], grads[s], jacobian{da})
+    return out, grads
+'''
