@@ -28,6 +28,7 @@ reports them with their source lines.
 from __future__ import annotations
 
 import itertools
+import re
 
 from ppl.ad import nodes as D
 from ppl.ad.transform import Masked, TapedIf, TapedWhile
@@ -125,9 +126,12 @@ class FunctionGen:
                     value = f"float({value})"
                 self.w(f"{tgt} = {value}")
             else:
-                self.w(f"{tgt} = np.ascontiguousarray({value}).copy()"
-                       if isinstance(s.value, (N.Load, N.Index)) else
-                       f"{tgt} = np.ascontiguousarray({value}) * {'1' if v.type.base == 'int' else '1.0'}")
+                # a fresh array is taken as it is; a name or a view is copied (targets
+                # are updated in place later)
+                fresh = not value.isidentifier() and \
+                    not isinstance(s.value, (N.Index, N.Select, D.BuildAdjoint, D.SelectAdjoint)) and \
+                    not (isinstance(s.value, N.Call) and s.value.fn.name == "u+")
+                self.w(f"{tgt} = {value}" if fresh else f"{tgt} = np.ascontiguousarray({value}).copy()")
             return
         self.w(f"{tgt}[{self.target_index(s.indices, v, s.span)}] = {value}")
 
@@ -245,14 +249,17 @@ class FunctionGen:
 
     def s_Accumulate(self, s: D.Accumulate):
         a = self.name(s.adj)
-        value = self.expr(s.value)
         vr = rank(s.value.type)
+        tr0 = rank(s.adj.type) if not s.indices else rank(_indexed_type(s.adj.type, s.indices))
+        value = self.sum_of(s.value) if vr == 1 and tr0 == 0 else self.expr(s.value)
+        if vr == 1 and tr0 == 0:
+            vr = 0
         if not s.indices:
             tr = rank(s.adj.type)
             if vr > tr:
                 if tr != 0:
                     raise Unsupported("an adjoint summed over broadcast axes", s.span)
-                value = f"np.sum({value})"
+                value = self.sum_of(s.value)
             self.w(f"{a} += {value}")
             return
         if any(spec.kind == "multi" for items in s.indices for spec in items):
@@ -354,9 +361,49 @@ class FunctionGen:
         entry = native.DISTRIBUTIONS.get(e.dist.name)
         if entry is None:
             raise Unsupported(f"distribution {e.dist.name}", e.span)
+        if all(rank(a.type) <= 1 for a in e.args) and any(rank(a.type) == 1 for a in e.args):
+            return self.fused_sum(entry[0], e.args)
         args = [self.operand(a) for a in e.args]
         code = entry[0].format(*args)
         return code if all(rank(a.type) == 0 for a in e.args) else f"np.sum({code})"
+
+    # -- elementwise work over vectors as one loop, without temporaries
+    def elem(self, e: N.Expr, i: str, leaves: list) -> str:
+        """Element ``i`` of a rank-1 elementwise expression (scalars are evaluated once,
+        outside the loop); the arrays read are appended to ``leaves``."""
+        if rank(e.type) == 0:
+            return self.operand(e)
+        if isinstance(e, N.Call) and e.fn.name in _ELEMENTWISE and all(rank(a.type) <= 1 for a in e.args):
+            name = {"*": ".*", "/": "./"}.get(e.fn.name, e.fn.name)
+            entry = native.FUNCTIONS.get(name)
+            if entry is not None:
+                return "(" + entry[0].format(*[self.elem(a, i, leaves) for a in e.args]) + ")"
+        arr = self.operand(e)
+        leaves.append(arr)
+        return f"{arr}[{i}]"
+
+    def fused_sum(self, template: str, args: list) -> str:
+        """sum_i template(args[i]) over rank-1 arguments (scalars broadcast), as a loop."""
+        i = f"_i{next(self.counter)}"
+        acc = f"_acc{next(self.counter)}"
+        leaves: list[str] = []
+        ops = [self.elem(a, i, leaves) for a in args]   # scalar operands are evaluated here, once
+        n = self.tmp(f"{leaves[0]}.shape[0]")
+        for leaf in leaves[1:]:
+            self.w(f"if {leaf}.shape[0] != {n}:")
+            self.w("    raise ValueError('size mismatch')")
+        self.w(f"{acc} = 0.0")
+        self.w(f"for {i} in range({n}):")
+        self.w(f"    {acc} += {template.format(*ops)}")
+        return acc
+
+    def sum_of(self, e: N.Expr) -> str:
+        """The sum of the elements of e; one loop without temporaries when e is elementwise."""
+        if rank(e.type) == 0:
+            return self.expr(e)
+        if rank(e.type) == 1:
+            return self.fused_sum("{0}", [e])
+        return f"np.sum({self.expr(e)})"
 
     def e_Adjoint(self, e: D.Adjoint):
         fn = e.fn
@@ -369,6 +416,9 @@ class FunctionGen:
             rule = entry[1][e.index] if entry is not None else None
             if rule is None:
                 raise Unsupported(f"the derivative of {fn.name} in argument {e.index + 1}", e.span)
+            if arg_rank == 0 and rank(e.g.type) == 0 and all(rank(a.type) <= 1 for a in e.args) \
+                    and full_rank == 1:
+                return f"{g} * {self.fused_sum(rule, e.args)}"
             code = f"{g} * ({rule.format(*args)})"
         else:
             name = fn.name
@@ -467,8 +517,7 @@ def _indexed_type(t, brackets):
 
 # ----------------------------------------------------- container functions
 def _sum(g: FunctionGen, e):
-    a = g.expr(e.args[0])
-    return a if rank(e.args[0].type) == 0 else f"np.sum({a})"
+    return g.sum_of(e.args[0])
 
 
 def _mean(g: FunctionGen, e):
@@ -495,6 +544,9 @@ def _log_sum_exp1(g: FunctionGen, e):
         return None
     return f"K.log_sum_exp({g.operand(e.args[0])})"
 
+
+_ELEMENTWISE = {"+", "-", "*", "/", ".*", "./", "u-", "exp", "log", "log1p", "expm1", "sqrt",
+                "square", "inv", "inv_logit", "log_inv_logit", "fabs"}
 
 _CONTAINERS = {"sum": _sum, "mean": _mean, "dot_product": _dot, "rep_vector": _rep,
                "rep_row_vector": _rep, "rep_array": _rep, "num_elements": _size, "size": _size}
@@ -661,7 +713,8 @@ class ModuleGen:
         fg.stmts(self.gp.reverse)
         self.transform_vjps(wg, fg)
         wg("return target")
-        grad_lines = wg.lines
+        grad_lines = drop_dead_temporaries(wg.lines)
+        density_lines = drop_dead_temporaries(density_lines)
         out = [HEADER]
         da = self.data_args()
         out.append(f"@njit(cache=True, fastmath={FASTMATH})")
@@ -676,6 +729,25 @@ class ModuleGen:
         out.append("")
         out.append(BATCH.format(da=da))
         return "\n".join(out) + "\n"
+
+
+_TEMP_DEF = re.compile(r"^\s*((?:v__t|_e)\d+) = ")
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def drop_dead_temporaries(lines: list[str]) -> list[str]:
+    """Remove assignments to temporaries nobody reads (the reverse sweep recomputes
+    every smooth sub-expression; those only a derivative rule with ``out`` needs are
+    dead otherwise).  Temporaries are assigned once and have no side effects."""
+    while True:
+        counts: dict[str, int] = {}
+        for line in lines:
+            for w in _WORD.findall(line):
+                counts[w] = counts.get(w, 0) + 1
+        keep = [ln for ln in lines if not ((m := _TEMP_DEF.match(ln)) and counts[m.group(1)] == 1)]
+        if len(keep) == len(lines):
+            return lines
+        lines = keep
 
 
 def _stack_init_lines(inits, local_inits) -> list[str]:
