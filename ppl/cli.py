@@ -43,12 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="guard surfaces visited per step by the boundary estimator (0: all)")
     inf.add_argument("--tol-rel-obj", type=float, default=0.01,
                      help="stop when the relative ELBO change falls below this (as Stan)")
+    inf.add_argument("--backend", choices=["numba", "numpy"], default=None,
+                     help="numba: native code, cached (default); numpy: the reference interpreter")
     inf.add_argument("--psis-resample", action="store_true",
                      help="resample the output draws by Pareto-smoothed importance weights (as Pathfinder)")
 
     comp = sub.add_parser("compile", help="show what the compiler made of a model")
     comp.add_argument("model")
-    comp.add_argument("--emit", choices=["ast", "ir"], default="ir")
+    comp.add_argument("--emit", choices=["ast", "ir", "python", "llvm", "asm"], default="ir",
+                      help="python/llvm/asm: the native backend's generated module (needs --data)")
+    comp.add_argument("--data", help="CmdStan JSON data (the native module is specialised to its sizes)")
     return p
 
 
@@ -112,7 +116,9 @@ def cmd_infer(args, sources) -> int:
         if getattr(args, name) < 1:
             raise UsageError(f"--{name} must be at least 1")
     model = _load_model(args.model, sources)
-    bound = model.bind(args.data)
+    bound = model.bind(args.data, backend=args.backend)
+    if bound.backend_note:
+        sys.stderr.write(f"pplc: note: {bound.backend_note}\n")
     if args.data:
         _register_data_source(args.data, sources)
     if bound.param_unc_num() == 0:
@@ -197,8 +203,21 @@ def cmd_compile(args, sources) -> int:
     model = _load_model(args.model, sources)
     if args.emit == "ast":
         print(ast_text(parse(model.source, model.path)))
-    else:
+    elif args.emit == "ir":
         print(program_text(model.program))
+    else:
+        if not args.data:
+            raise UsageError(f"--emit {args.emit} needs --data (sizes are compiled into the native module)")
+        bound = model.bind(args.data, backend="numba")
+        if bound.backend != "numba":
+            raise UsageError(bound.backend_note)
+        native = bound._native
+        if args.emit == "python":
+            print(native.source)
+        else:
+            fn = native.module.gradient_one
+            for sig in fn.signatures:
+                print(fn.inspect_llvm(sig) if args.emit == "llvm" else fn.inspect_asm(sig))
     return 0
 
 
