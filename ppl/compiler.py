@@ -30,13 +30,15 @@ def read_source(path: str) -> str:
         return raw.decode("utf-8-sig")          # a byte-order mark (Windows editors) is dropped
     except UnicodeDecodeError as e:
         line = raw[:e.start].count(b"\n") + 1
-        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, e.start) + 1
+        col = len(raw[line_start:e.start].decode("utf-8", errors="replace")) + 1   # characters, not bytes
         raise PPLError(f"the model file is not valid UTF-8 (byte 0x{raw[e.start]:02x})",
                        Span(line, col, line, col + 1, path)) from None
 
 
 DEEP_STACK_BYTES = 512 * 1024 * 1024
 DEEP_RECURSION_LIMIT = 100_000
+MAX_NESTING = 20_000          # bracket depth compiled on the large stack; deeper is an error at once
 
 
 def compile_program(source: str, path: str = "<string>") -> Program:
@@ -47,6 +49,10 @@ def compile_program(source: str, path: str = "<string>") -> Program:
         return _compile(source, path)
     except RecursionError:
         pass
+    span, depth = _deepest_point(source, path)
+    if depth > MAX_NESTING:
+        raise PPLError(f"brackets nested {depth} levels deep; pplc compiles programs nested at most "
+                       f"{MAX_NESTING} levels", span) from None
     result: dict = {}
 
     def work():
@@ -70,14 +76,14 @@ def compile_program(source: str, path: str = "<string>") -> Program:
     if isinstance(err, (RecursionError, MemoryError)):
         raise PPLError("the program is nested too deeply to compile (an expression or block "
                        f"nested or chained more than about {DEEP_RECURSION_LIMIT // 10} levels)",
-                       _deepest_point(source, path)) from None
+                       span) from None
     if err is not None:
         raise err
     return result["program"]
 
 
-def _deepest_point(source: str, path: str) -> Span:
-    """Where the brackets nest deepest (the start of the text if they hardly nest)."""
+def _deepest_point(source: str, path: str) -> tuple[Span, int]:
+    """Where the brackets nest deepest (the start of the text if they do not), and how deep."""
     from ppl.frontend.parser import _line_col, _scan_braces
     depth = best = 0
     at = 0
@@ -89,7 +95,7 @@ def _deepest_point(source: str, path: str) -> Span:
         elif ch in ")}]":
             depth = max(0, depth - 1)
     line, col = _line_col(source, at) if source else (1, 1)
-    return Span(line, col, line, col + 1, path)
+    return Span(line, col, line, col + 1, path), best
 
 
 def _compile(source: str, path: str) -> Program:

@@ -105,7 +105,9 @@ def _format_one(err: PPLError, sources: dict[str, Source]) -> str:
     out = [f"{span.path}:{span.line}:{span.col}: {err.kind}: {err.message}"]
     src = sources.get(span.path)
     if src is not None:
-        text = src.line(span.line).expandtabs(1)
+        # tabs and control characters (form feed, NUL, escape) as one space each: the caret
+        # stays under its column and a terminal shows the line as it is
+        text = "".join(c if c.isprintable() else " " for c in src.line(span.line))
         if text or span.line <= len(src.lines):
             width = 1
             if span.end_line == span.line and span.end_col > span.col:

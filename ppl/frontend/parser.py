@@ -276,6 +276,11 @@ def _special_token_error(tok: Token, expected: set, text: str, path: str):
     value = str(tok)
     if text.startswith("*/", tok.start_pos):
         return PPLError("'*/' without an opening '/*'", Span(tok.line, tok.column, tok.line, tok.column + 2, path))
+    if tok.type == "ELSE":
+        return PPLError("'else' without a matching 'if' (is there a ';' or '}' too many before it?)", span)
+    if tok.type == "LESSTHAN" and text[:tok.start_pos].rstrip().endswith("changepoints"):
+        return PPLError("changepoints[M, T] takes no constraint: its values are always "
+                        "1 < tau[1] < ... < tau[M] <= T", span)
     # 'else' where a statement starts lexes as a name; the error surfaces at the next token
     start = _prev_position(text, tok)
     if text[max(0, start - 4):start] == "else" and (start < 5 or not _is_name_char(text[start - 5])) \

@@ -38,8 +38,10 @@ def read_json(source) -> tuple[dict, str]:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
             line = raw[:e.start].count(b"\n") + 1
-            col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-            raise PPLError("data file is not valid UTF-8", Span(line, col, line, col + 1, path)) from None
+            line_start = raw.rfind(b"\n", 0, e.start) + 1
+            col = len(raw[line_start:e.start].decode("utf-8", errors="replace")) + 1
+            raise PPLError(f"data file is not valid UTF-8 (byte 0x{raw[e.start]:02x})",
+                           Span(line, col, line, col + 1, path)) from None
         except OSError as e:
             raise PPLError(f"cannot read data file: {e.strerror}", Span(0, 0, path=path)) from None
         return _parse(text, path), path
