@@ -119,6 +119,8 @@ def cmd_infer(args, sources) -> int:
     bound = model.bind(args.data)
     if args.data:
         _register_data_source(args.data, sources)
+        for name in bound.extra_data_names:
+            sys.stderr.write(f"{args.data}: warning: '{name}' is not declared in the data block; ignored\n")
     if bound.param_unc_num() == 0:
         if not model.source.strip():
             raise PPLError("the file is empty: a valid program with no parameters, so there is nothing "

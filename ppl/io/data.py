@@ -94,11 +94,28 @@ def _parse(text: str, path: str) -> dict:
         raise PPLError(f"'{key}' appears twice in the data; each variable may be given only once",
                        Span(line, col, line, col + len(json.dumps(key)), path)) from None
     except RecursionError:
-        raise PPLError("malformed JSON: nested too deeply", Span(0, 0, path=path)) from None
+        line, col = _deep_position(text)
+        raise PPLError("malformed JSON: arrays nested too deeply (data arrays have a few dimensions)",
+                       Span(line, col, line, col + 1, path)) from None
     if not isinstance(obj, dict):
         raise PPLError("data must be a JSON object mapping variable names to values",
                        Span(1, 1, 1, 2, path))
     return obj
+
+
+def _deep_position(text: str, limit: int = 100) -> tuple[int, int]:
+    """Line and column of the first bracket nested ``limit`` deep (1:1 if none)."""
+    depth = 0
+    for m in re.finditer(r'[\[\]{}]|"(?:[^"\\]|\\.)*"', text):
+        ch = m.group()
+        if ch in "[{":
+            depth += 1
+            if depth >= limit:
+                pos = m.start()
+                return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
+        elif ch in "]}":
+            depth -= 1
+    return 1, 1
 
 
 class DataError(PPLError):
@@ -122,6 +139,8 @@ def convert(name: str, raw, base: str, shape: tuple, matrix_like: bool, span: Sp
             return np.zeros((1,) + shape, dtype=np.int64 if base == "int" else float)
     try:
         arr, non_int = _to_array(raw)
+    except RecursionError:
+        fail(f"arrays nested too deeply (expected shape {_shape(shape)})")
     except _BadValue as e:
         at = f" at {name}[{', '.join(str(i + 1) for i in e.index)}]" if getattr(e, "index", None) else ""
         fail(str(e) + at)
