@@ -9,7 +9,7 @@ import argparse
 import sys
 
 from ppl import __version__
-from ppl.frontend.errors import PPLError, Source, UsageError, format_error
+from ppl.frontend.errors import PPLError, Source, Span, UsageError, format_error
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,6 +71,7 @@ def main(argv=None) -> int:
             return cmd_infer(args, sources)
     except PPLError as e:
         _add_sources(e, sources)
+        _locate_in_model(e, getattr(args, "model", None))
         sys.stderr.write(format_error(e, sources) + "\n")
         return 1
     except UsageError as e:
@@ -79,6 +80,14 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("pplc: interrupted\n")
         return 130
+    except MemoryError:
+        sys.stderr.write(f"{getattr(args, 'model', 'pplc')}: error: out of memory: the model or its data "
+                         "is too large for this machine (for 'infer', fewer --draws or --samples may help)\n")
+        return 1
+    except RecursionError:
+        sys.stderr.write(f"{getattr(args, 'model', 'pplc')}: error: the model is nested too deeply to "
+                         "evaluate (an expression or loop nest thousands of levels deep)\n")
+        return 1
     except Exception as e:  # a bug in pplc, not the user's mistake
         import traceback
         sys.stderr.write("pplc: internal error: " + f"{type(e).__name__}: {e}\n"
@@ -87,6 +96,14 @@ def main(argv=None) -> int:
             traceback.print_exc()
         return 3
     return 0
+
+
+def _locate_in_model(err: PPLError, model_path) -> None:
+    """An error with no location at all (numerical trouble, say) is reported against the model file."""
+    from ppl.frontend.errors import Span
+    for e in getattr(err, "errors", None) or [err]:
+        if e.span is None and model_path:
+            e.span = Span(0, 0, path=model_path)
 
 
 def _add_sources(err: PPLError, sources: dict) -> None:
@@ -102,28 +119,40 @@ def _add_sources(err: PPLError, sources: dict) -> None:
             pass
 
 
-def _inference_error():
-    from ppl.infer.optimize import InferenceError
-    return InferenceError
-
-
 def cmd_infer(args, sources) -> int:
-    import warnings
-
-    from ppl.infer.vi import infer
-    from ppl.io.outputs import write_all
-    for name in ("iter", "samples", "draws"):
-        if getattr(args, name) < 1:
-            raise UsageError(f"--{name} must be at least 1")
+    _check_infer_options(args)
     model = _load_model(args.model, sources)
     bound = model.bind(args.data, backend=args.backend)
     if bound.backend_note:
         sys.stderr.write(f"pplc: note: {bound.backend_note}\n")
     if args.data:
         _register_data_source(args.data, sources)
+        for name in bound.extra_data_names:
+            sys.stderr.write(f"{args.data}: warning: '{name}' is not declared in the data block; ignored\n")
     if bound.param_unc_num() == 0:
+        if not model.source.strip():
+            raise PPLError("the file is empty: a valid program with no parameters, so there is nothing "
+                           "to infer", _first_line_span(args.model))
         raise PPLError("the model has no continuous parameters: there is nothing to infer",
                        _first_line_span(args.model))
+    created = _prepare_output_dir(args.output_dir)
+    try:
+        return _run_infer(args, bound)
+    except BaseException:
+        if created:                     # leave no empty directory behind a failed run
+            import os
+            try:
+                os.rmdir(args.output_dir)
+            except OSError:
+                pass
+        raise
+
+
+def _run_infer(args, bound) -> int:
+    import warnings
+
+    from ppl.infer.vi import infer
+    from ppl.io.outputs import write_all
     progress = Progress(args.iter)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -135,10 +164,49 @@ def cmd_infer(args, sources) -> int:
     progress.close(fit)
     for w in caught:
         sys.stderr.write(f"{args.model}: warning: {w.message}\n")
+    partial = bool(fit.diagnostics.get("partial"))
+    if partial:
+        print(f"PARTIAL RESULTS: interrupted after {fit.diagnostics.get('iterations')} of {args.iter} "
+              "iterations")
     print(fit.summary_text())
-    write_all(fit, args.output_dir, args.model, args.data)
-    print(f"wrote {args.output_dir}/draws.csv, summary.csv, fit.json")
-    return 0
+    try:
+        write_all(fit, args.output_dir, args.model, args.data)
+    except OSError as e:
+        raise PPLError(f"cannot write the results to '{args.output_dir}': {e.strerror or e}",
+                       Span(0, 0, path=args.output_dir)) from None
+    print(f"wrote {args.output_dir}/draws.csv, summary.csv, fit.json" + (" (marked partial)" if partial else ""))
+    return 130 if partial else 0
+
+
+def _check_infer_options(args):
+    import math
+    for name in ("iter", "samples", "draws"):
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name} must be at least 1")
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        raise UsageError(f"--lr must be a positive number, not {args.lr:g}")
+    if not (math.isfinite(args.tol_rel_obj) and args.tol_rel_obj >= 0):
+        raise UsageError(f"--tol-rel-obj must be a non-negative number, not {args.tol_rel_obj:g}")
+    if args.seed < 0 or args.seed >= 2 ** 63:
+        raise UsageError(f"--seed must be between 0 and 2^63 - 1, not {args.seed}")
+    if args.surfaces_per_step < 0:
+        raise UsageError("--surfaces-per-step must be 0 (all) or more")
+
+
+def _prepare_output_dir(path: str) -> bool:
+    """Fail before a long run, not after it, when the results could not be written.
+    Returns True when the directory was created here."""
+    import os
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"--output-dir '{path}' exists and is not a directory")
+    created = not os.path.exists(path)
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as e:
+        raise PPLError(f"cannot create the output directory: {e.strerror or e}", Span(0, 0, path=path)) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise PPLError("the output directory is not writable", Span(0, 0, path=path))
+    return created
 
 
 def _register_data_source(path, sources):
@@ -163,7 +231,7 @@ class Progress:
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.every = max(1, total // 20)
         import time
-        self.start = time.perf_counter()
+        self.start = self.last_line = time.perf_counter()
 
     def __call__(self, it: int, elbo: float, phi):
         if self.tty and (it % max(1, self.total // 200) == 0 or it == self.total):
@@ -171,8 +239,18 @@ class Progress:
             bar = "#" * int(30 * frac)
             self.stream.write(f"\r[{bar:<30s}] {it}/{self.total}  ELBO {elbo:.4g}")
             self.stream.flush()
-        elif not self.tty and it % self.every == 0:
+        elif not self.tty and (it % self.every == 0 or it == 1 or self._due()):
+            # the first iteration at once (the run has started), then every 5% or 10 s
             self.stream.write(f"iteration {it}/{self.total}  ELBO {elbo:.6g}\n")
+            self.stream.flush()
+
+    def _due(self) -> bool:
+        import time
+        now = time.perf_counter()
+        if now - self.last_line >= 10.0:
+            self.last_line = now
+            return True
+        return False
 
     def close(self, fit):
         import time
@@ -180,6 +258,8 @@ class Progress:
             self.stream.write("\n")
         d = fit.diagnostics
         state = "converged" if d.get("converged") else "stopped at the iteration cap"
+        if d.get("partial"):
+            state = "interrupted (Ctrl-C)"
         self.stream.write(f"{state} after {d.get('iterations')} iterations "
                           f"({time.perf_counter() - self.start:.1f} s)\n")
 

@@ -43,6 +43,10 @@ GOOD_DATA = dict(N=2, y=[1.0, 2.0], X=[[1, 2, 3], [4, 5, 6]], k=[1, 2], s=1.0,
                  theta=[0.2, 0.3, 0.5], c=[1, 2, 3], K=1, z=[0.5], a=[1.0, 2.0])
 DROP = object()
 
+
+class RAW(dict):
+    """Overrides given as raw JSON text (for values json.dumps cannot write, such as 1e400)."""
+
 DATA_CASES = [
     ("missing_variable", {"y": DROP}, "y", 3, 13, r"'y' is missing from .*d\.json"),
     ("vector_wrong_length", {"y": [1.0]}, "y", 3, 13, r"expected shape \[2\], found \[1\]"),
@@ -80,6 +84,33 @@ DATA_CASES = [
     ("empty_data_file", b"", None, 1, 1, r"malformed JSON"),
     ("json_list_not_object", b"[1, 2]\n", None, 1, 1, r"must be a JSON object"),
     ("non_utf8_bytes", b'{"N": 2, "y": "\xff"}\n', None, 1, 16, r"not valid UTF-8"),
+    # --- more: each a different way to get the data wrong
+    ("duplicate_key", b'{"N": 2,\n "y": [1.0, 2.0],\n "N": 3}\n', None, 3, 2,
+     r"'N' appears twice in the data"),
+    ("single_quoted_keys", b"{'N': 2}\n", None, 1, 2, r"malformed JSON: Expecting property name"),
+    ("truncated_json", b'{"N": 2, "y": [1.0, 2.0', None, 1, 24, r"malformed JSON: Expecting"),
+    ("javascript_comment", b'{"N": 2} // the size\n', None, 1, 10, r"malformed JSON: Extra data"),
+    ("arrays_nested_10000_deep", b'{"y": ' + b"[" * 10_000 + b"]" * 10_000 + b"}", None, 1, 105,
+     r"arrays nested too deeply"),
+    ("utf16_data_file", '{"N": 2}'.encode("utf-16"), None, 1, 1, r"not valid UTF-8 \(byte 0xff\)"),
+    ("empty_object", b"{}\n", "N", 2, 16, r"'N' is missing from"),
+    ("real_overflows_double", RAW({"s": "1e400"}), "s", 6, 17, r"the number 1e400 is too large"),
+    ("int_with_5000_digits", RAW({"K": "1" + "0" * 5000}), "K", 9, 7,
+     r"the number 100000000000\.\.\. \(5001 digits\) is too large"),
+    ("bare_nan_for_bounded", RAW({"s": "NaN"}), "s", 6, 17, r"contains NaN, which its bounds do not allow"),
+    ("minus_infinity_for_lower_0", {"s": "-Inf"}, "s", 6, 17, r"violates its constraint <lower=0>: s = -inf"),
+    ("nan_for_int", {"N": "NaN"}, "N", 2, 16, r"expected integers, found nan"),
+    ("infinity_in_int_array", {"k": [1, "Infinity"]}, "k", 5, 25, r"expected integers, found inf at k\[2\]"),
+    ("real_literal_for_int", {"K": 1.0, "z": [0.5]}, "K", 9, 7, r"expected integers, found 1\.0"),
+    ("numeric_string_in_array", {"y": [1.0, "2"]}, "y", 3, 13, r'found the string "2" at y\[2\]'),
+    ("object_as_value", {"X": {"rows": 2}}, "X", 4, 16, r"found a JSON object"),
+    ("null_for_vector", {"y": None}, "y", 3, 13, r"expected a number, found null"),
+    ("bool_in_matrix", {"X": [[1, 2, 3], [4, False, 6]]}, "X", 4, 16, r"found false at X\[2, 2\]"),
+    ("nan_in_simplex", {"theta": ["NaN", 0.5, 0.5]}, "theta", 7, 14, r"violates its constraint simplex"),
+    ("nan_in_ordered", {"c": [1, "NaN", 3]}, "c", 8, 14, r"violates its constraint ordered"),
+    ("vector_nested_one_level_too_deep", {"y": [[1.0], [2.0]]}, "y", 3, 13, r"expected shape \[2\], found \[2, 1\]"),
+    ("matrix_ragged_in_depth", {"X": [[1, 2, 3], [4, 5, [6]]]}, "X", 4, 16, r"ragged array"),
+    ("size_larger_than_vector", {"N": 3, "k": [1, 2, 3]}, "y", 3, 13, r"expected shape \[3\], found \[2\]"),
 ]
 
 
@@ -92,6 +123,10 @@ def _write_data(tmp_path, payload) -> str:
     path = tmp_path / "d.json"
     if isinstance(payload, bytes):
         path.write_bytes(payload)
+    elif isinstance(payload, RAW):
+        items = [f"{json.dumps(k)}: {payload[k] if k in payload else json.dumps(v)}"
+                 for k, v in GOOD_DATA.items()]
+        path.write_text("{" + ", ".join(items) + "}")
     else:
         data = dict(GOOD_DATA)
         for k, v in payload.items():
@@ -149,5 +184,57 @@ def test_format_data_error_points_into_the_data_file(data_model, tmp_path):
 
 
 def test_data_corpus_size():
-    assert len(DATA_CASES) >= 15
+    assert len(DATA_CASES) >= 45
     assert len({d[0] for d in DATA_CASES}) == len(DATA_CASES)
+
+
+# ---------------------------------------------------------------------------
+# files: huge, over the limit, not a file; undeclared variables
+# ---------------------------------------------------------------------------
+HUGE_MODEL = "data { int N; vector[N] y; }\nparameters { real mu; }\nmodel { y ~ normal(mu, 1); }\n"
+
+
+def test_huge_data_file_with_one_bad_value(tmp_path):
+    """A 5 MB data file: the bad element is found and named by its index, quickly."""
+    import time
+    n = 400_000
+    values = ["1.234567"] * n
+    values[n - 3] = '"1.5e"'
+    path = tmp_path / "big.json"
+    path.write_text('{"N": %d, "y": [%s]}' % (n, ", ".join(values)))
+    assert path.stat().st_size > 4_000_000
+    model = ppl.compile(HUGE_MODEL, path=PATH)
+    t0 = time.perf_counter()
+    with pytest.raises(PPLError) as info:
+        model.bind(str(path))
+    assert time.perf_counter() - t0 < 30
+    err = _errors(info.value)[0]
+    assert (err.span.line, err.span.col) == (1, 25)
+    assert re.search(rf'found the string "1.5e" at y\[{n - 2}\]', err.message), err.message
+
+
+def test_data_file_over_the_size_limit(tmp_path):
+    from ppl.io.data import MAX_DATA_BYTES
+    path = tmp_path / "huge.json"
+    with open(path, "wb") as fh:             # sparse: no disk space, no time
+        fh.truncate(MAX_DATA_BYTES + 1)
+    with pytest.raises(PPLError, match=r"data file is 2\.1 GB; the limit is 2 GB") as info:
+        ppl.compile(HUGE_MODEL, path=PATH).bind(str(path))
+    assert info.value.span.path == str(path)
+
+
+def test_data_path_is_a_directory(tmp_path):
+    with pytest.raises(PPLError, match=r"cannot read data file: Is a directory"):
+        ppl.compile(HUGE_MODEL, path=PATH).bind(str(tmp_path))
+
+
+def test_undeclared_data_is_named_not_fatal(tmp_path):
+    import subprocess
+    import sys
+    (tmp_path / "m.ppl").write_text(HUGE_MODEL)
+    (tmp_path / "d.json").write_text('{"N": 1, "y": [0.5], "sigma": 2}')
+    for cmd in (["check"], ["infer", "--iter", "30", "--draws", "20"]):
+        proc = subprocess.run([sys.executable, "-m", "ppl.cli", cmd[0], "m.ppl", "--data", "d.json", *cmd[1:]],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        assert "d.json: warning: 'sigma' is not declared in the data block; ignored" in proc.stderr

@@ -8,7 +8,12 @@ features, numerical trouble at a known statement) is raised as a
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from dataclasses import dataclass, field
+
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+MAX_SHOWN_LINE = 160      # longer source lines are shown as a window around the caret
 
 
 @dataclass(frozen=True)
@@ -62,10 +67,27 @@ class Source:
     lines: list[str] = field(init=False)
 
     def __post_init__(self):
-        self.lines = self.text.splitlines()
+        self.lines = split_lines(self.text)
 
     def line(self, n: int) -> str:
         return self.lines[n - 1] if 1 <= n <= len(self.lines) else ""
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as the parser counts them: only \\n, \\r\\n and a lone \\r end a line (not form
+    feeds or Unicode separators, which str.splitlines would also split on)."""
+    lines = _NEWLINE.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def describe_char(ch: str) -> str:
+    """A character for a message: 'x' when printable, else its code point and Unicode name."""
+    if ch.isprintable() and not ch.isspace():
+        return repr(ch)
+    name = unicodedata.name(ch, "") or {"\x00": "NUL", "\x7f": "DEL"}.get(ch, "a control character")
+    return f"U+{ord(ch):04X} ({name})"
 
 
 def format_error(err: PPLError, sources: dict[str, Source] | None = None) -> str:
@@ -83,13 +105,25 @@ def _format_one(err: PPLError, sources: dict[str, Source]) -> str:
     out = [f"{span.path}:{span.line}:{span.col}: {err.kind}: {err.message}"]
     src = sources.get(span.path)
     if src is not None:
-        text = src.line(span.line).expandtabs(1)
+        # tabs and control characters (form feed, NUL, escape) as one space each: the caret
+        # stays under its column and a terminal shows the line as it is
+        text = "".join(c if c.isprintable() else " " for c in src.line(span.line))
         if text or span.line <= len(src.lines):
             width = 1
             if span.end_line == span.line and span.end_col > span.col:
                 width = span.end_col - span.col
+            col = span.col
+            if len(text) > MAX_SHOWN_LINE:
+                # a window around the caret, marked with '...' where the line is cut
+                start = max(0, col - 1 - MAX_SHOWN_LINE // 2)
+                end = start + MAX_SHOWN_LINE
+                shown = text[start:end]
+                prefix = "..." if start > 0 else ""
+                text = prefix + shown + ("..." if end < len(text) else "")
+                col = col - start + len(prefix)
+                width = min(width, MAX_SHOWN_LINE)
             out.append(f"  {text}")
-            out.append("  " + " " * (span.col - 1) + "^" + "~" * (max(width, 1) - 1))
+            out.append("  " + " " * (col - 1) + "^" + "~" * (max(width, 1) - 1))
     out.extend(f"  note: {n}" for n in err.notes)
     return "\n".join(out)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 
 import lark
@@ -9,7 +10,7 @@ from lark import Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken, VisitError
 
 from . import ast as A
-from .errors import PPLError, Span, did_you_mean
+from .errors import PPLError, Span, describe_char, did_you_mean, split_lines
 
 # Reserved words cannot name variables (Stan's list, plus our `changepoints`).
 RESERVED = {
@@ -35,8 +36,22 @@ def _lark() -> lark.Lark:
                      maybe_placeholders=True, cache=False)
 
 
+def _normalise(text: str) -> str:
+    """Same length, same positions: a byte-order mark becomes a space, a lone carriage return
+    (old Mac line ends) a newline, so that lines are counted as editors count them."""
+    if text.startswith("\ufeff"):
+        text = " " + text[1:]
+    if "\r" in text:
+        text = re.sub(r"\r(?!\n)", "\n", text)
+    return text
+
+
 def parse(text: str, path: str = "<string>") -> A.Program:
-    """Parse a model; raise :class:`PPLError` with a located message on failure."""
+    """Parse a model; raise :class:`PPLError` with a located message on failure.
+
+    A program nested too deeply for Python's recursion limit raises RecursionError
+    (the compiler retries it with a deeper stack)."""
+    text = _normalise(text)
     try:
         tree = _lark().parse(text)
     except (UnexpectedCharacters, UnexpectedEOF, UnexpectedToken) as e:
@@ -52,7 +67,7 @@ def parse(text: str, path: str = "<string>") -> A.Program:
     try:
         return _Builder(path, text).transform(tree)
     except VisitError as e:
-        if isinstance(e.orig_exc, PPLError):
+        if isinstance(e.orig_exc, (PPLError, RecursionError)):
             raise e.orig_exc from None
         raise
 
@@ -73,8 +88,17 @@ _STATEMENT_STARTS = {"FOR", "WHILE", "IF", "PRINT", "REJECT", "BREAK", "CONTINUE
 _EXPRESSION_STARTS = {"NAME", "INT_LIT", "REAL_LIT", "LPAR", "BANG"}
 
 
+_TYPE_STARTS = {"INT", "REAL", "VECTOR", "ROW_VECTOR", "MATRIX", "ARRAY", "ORDERED",
+                "POSITIVE_ORDERED", "SIMPLEX", "CHANGEPOINTS"}
+
+
 def _expected(names) -> str:
-    names = set(names)
+    names = set(names) - {"UNSUPPORTED_TYPE"}        # an internal name: those types get their own error
+    if names & _STATEMENT_STARTS:
+        return "a statement"
+    if _TYPE_STARTS <= names:
+        rest = names - _TYPE_STARTS
+        return "a declaration" + (" or " + _expected(rest) if rest else "")
     shown = []
     for n in sorted(names):
         if n in _TERMINAL_TEXT:
@@ -85,13 +109,12 @@ def _expected(names) -> str:
     if not shown:
         return "something else"
     if len(shown) > 6:
-        if names & _STATEMENT_STARTS:
-            return "a statement"
         if _EXPRESSION_STARTS <= names:
             return "an expression"
         ops = _OPERATORS if "'<'" in shown else _OPERATORS - {">"}   # '>' may close a constraint
         rest = [x for x in shown if x[1:-1] not in ops]
-        return ", ".join(rest) + (" or " if rest else "") + "an operator"
+        if len(rest) < len(shown):
+            return ", ".join(rest) + (" or " if rest else "") + "an operator"
     return ", ".join(shown[:-1]) + (" or " if len(shown) > 1 else "") + shown[-1]
 
 
@@ -155,7 +178,7 @@ def _unclosed_brace(text: str) -> str:
 
 
 def _eof_span(text: str, path: str) -> Span:
-    lines = text.splitlines() or [""]
+    lines = split_lines(text) or [""]
     return Span(len(lines), len(lines[-1]) + 1, len(lines), len(lines[-1]) + 1, path)
 
 
@@ -175,8 +198,17 @@ def _char_error(e: UnexpectedCharacters, text: str, path: str) -> PPLError:
         return PPLError("'#' comments were removed from Stan; use '//'", span)
     if ch == "<" and text.startswith("<-", e.pos_in_stream):
         return PPLError("'<-' assignment was removed from Stan; use '='", span)
-    shown = repr(ch) if ch.isprintable() else f"U+{ord(ch):04X}"
-    return PPLError(f"unexpected character {shown}", span)
+    if ch == "_" and e.pos_in_stream + 1 < len(text) and (text[e.pos_in_stream + 1].isalnum()):
+        return PPLError("names must start with a letter, not '_'", span)
+    if ch in "\u00a0\u2000\u2001\u2002\u2003\u2007\u2009\u200a\u200b\u202f\u3000\ufeff":
+        return PPLError(f"unexpected character {describe_char(ch)}: an invisible space that is not "
+                        "an ordinary space (copied from a web page or word processor?)", span)
+    if ch in "\u2018\u2019\u201c\u201d":
+        return PPLError(f"unexpected character {describe_char(ch)}: a typographic quote; "
+                        "use the plain ASCII ' or \"", span)
+    if ch in "\u2212\u2013\u2014":
+        return PPLError(f"unexpected character {describe_char(ch)}: use the ASCII minus '-'", span)
+    return PPLError(f"unexpected character {describe_char(ch)}", span)
 
 
 def _token_error(e: UnexpectedToken, text: str, path: str) -> PPLError:
@@ -195,6 +227,9 @@ def _token_error(e: UnexpectedToken, text: str, path: str) -> PPLError:
         return PPLError(f"unexpected end of file; expected {_expected(expected)}", span)
     span = _tok_span(tok, path)
     value = str(tok)
+    special = _special_token_error(tok, expected, text, path)
+    if special is not None:
+        return special
     block_kw = {"FUNCTIONS", "DATA", "TRANSFORMED", "PARAMETERS", "MODEL", "GENERATED"}
     if expected and expected <= block_kw | {"$END"} | {"DATA", "PARAMETERS", "QUANTITIES"}:
         if tok.type == "RBRACE":
@@ -204,6 +239,9 @@ def _token_error(e: UnexpectedToken, text: str, path: str) -> PPLError:
                 return PPLError(f"expected 'data' or 'parameters' after 'transformed', found '{value}'"
                                 if "QUANTITIES" not in expected else
                                 f"expected 'quantities' after 'generated', found '{value}'", span)
+            if not value.isidentifier():
+                return PPLError(f"unexpected {_describe(tok)}; expected a block: "
+                                + ", ".join(BLOCK_KEYWORDS), span)
             return PPLError(f"'{value}' is not a block name; expected one of: "
                             + ", ".join(BLOCK_KEYWORDS) + did_you_mean(value, BLOCK_KEYWORDS + ["transformed", "generated"]), span)
         return PPLError(f"block '{value}' is out of order or repeated; blocks must appear in the order: "
@@ -212,7 +250,8 @@ def _token_error(e: UnexpectedToken, text: str, path: str) -> PPLError:
         return PPLError(f"'{value}' is a reserved word and cannot be used as a name", span)
     if tok.type == "LSQB" and "SEMICOLON" in expected and "EQUAL" in expected:
         return PPLError("old array syntax: declare arrays as 'array[N] real x;' not 'real x[N];'", span)
-    if "SEMICOLON" in expected and (tok.line > _prev_line(text, tok) or tok.type == "RBRACE"):
+    if "SEMICOLON" in expected and not expected & _STATEMENT_STARTS \
+            and (tok.line > _prev_line(text, tok) or tok.type == "RBRACE"):
         # The statement ended on an earlier line or before a '}': point where the ';' belongs.
         line, col = _prev_end(text, tok)
         return PPLError(f"missing ';' before '{value}'", Span(line, col, line, col + 1, path))
@@ -223,6 +262,77 @@ def _token_error(e: UnexpectedToken, text: str, path: str) -> PPLError:
         return PPLError("unexpected '=' inside an expression; use '==' to compare "
                         "(assignments are statements)", span)
     return PPLError(f"unexpected {_describe(tok)}; expected {_expected(expected)}", span)
+
+
+_UNSUPPORTED_TYPE_NAMES = {
+    "tuple": "tuple types are not supported",
+    "complex": "complex numbers are not supported",
+}
+
+
+def _special_token_error(tok: Token, expected: set, text: str, path: str):
+    """Errors that say what the user most likely meant, or None."""
+    span = _tok_span(tok, path)
+    value = str(tok)
+    if text.startswith("*/", tok.start_pos):
+        return PPLError("'*/' without an opening '/*'", Span(tok.line, tok.column, tok.line, tok.column + 2, path))
+    if tok.type == "ELSE":
+        return PPLError("'else' without a matching 'if' (is there a ';' or '}' too many before it?)", span)
+    if tok.type == "LESSTHAN" and text[:tok.start_pos].rstrip().endswith("changepoints"):
+        return PPLError("changepoints[M, T] takes no constraint: its values are always "
+                        "1 < tau[1] < ... < tau[M] <= T", span)
+    # 'else' where a statement starts lexes as a name; the error surfaces at the next token
+    start = _prev_position(text, tok)
+    if text[max(0, start - 4):start] == "else" and (start < 5 or not _is_name_char(text[start - 5])) \
+            and "SEMICOLON" in expected:
+        line, col = _line_col(text, start - 4)
+        return PPLError("'else' without a matching 'if' (is there a ';' or '}' too many before it?)",
+                        Span(line, col, line, col + 4, path))
+    if _TYPE_STARTS <= expected and not expected & _STATEMENT_STARTS:
+        # inside data { } or parameters { }: declarations only
+        block = _enclosing_block(text, tok.start_pos)
+        where = f"the {block} block" if block else "this block"
+        if tok.type == "NAME" and value in _UNSUPPORTED_TYPE_NAMES:
+            return PPLError(_UNSUPPORTED_TYPE_NAMES[value], span)
+        if tok.type in _STATEMENT_STARTS or tok.type == "TARGET" or tok.type == "NAME" and \
+                re.match(r"[A-Za-z0-9_\[\], ]*(~|[-+*/]?=[^=])", text[tok.end_pos:tok.end_pos + 200].lstrip()):
+            return PPLError(f"statements are not allowed in {where}: it holds declarations only "
+                            "(write statements in 'transformed data', 'transformed parameters' or 'model')",
+                            span)
+        if tok.type == "NAME":
+            return PPLError(f"unexpected name '{value}' in {where}: expected a declaration such as "
+                            "'real x;' or 'vector[N] y;'" + did_you_mean(value, sorted(_type_words())), span)
+    if tok.type == "NAME" and value in _UNSUPPORTED_TYPE_NAMES and "NAME" not in expected:
+        return PPLError(_UNSUPPORTED_TYPE_NAMES[value], span)
+    return None
+
+
+def _type_words():
+    return {"int", "real", "vector", "row_vector", "matrix", "array", "ordered", "positive_ordered",
+            "simplex", "changepoints"}
+
+
+def _is_name_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _enclosing_block(text: str, pos: int) -> str:
+    """The name of the top-level block that contains offset ``pos`` ('' if none)."""
+    depth, opened = 0, -1
+    for ch, at in _scan_braces(text[:pos]):
+        if ch == "{":
+            if depth == 0:
+                opened = at
+            depth += 1
+        elif ch == "}":
+            depth = max(0, depth - 1)
+    if depth == 0 or opened < 0:
+        return ""
+    head = " ".join(text[max(0, opened - 40):opened].split()[-2:])
+    for name in sorted(BLOCK_KEYWORDS, key=len, reverse=True):
+        if head.endswith(name):
+            return name
+    return ""
 
 
 def _describe(tok: Token) -> str:
@@ -287,7 +397,7 @@ class _Builder(Transformer):
     def __init__(self, path: str, text: str = ""):
         super().__init__(visit_tokens=False)
         self.path = path
-        self.lines = text.splitlines()
+        self.lines = split_lines(text)
 
     def sp(self, meta) -> Span:
         return _span(meta, self.path)
@@ -387,9 +497,19 @@ class _Builder(Transformer):
 
     def unsupported_type(self, meta, children):
         kw = children[0]
+        if str(kw).startswith("complex"):
+            raise PPLError(f"the type '{kw}' is not supported: complex numbers are not supported",
+                           self.tsp(kw))
         raise PPLError(f"the constrained type '{kw}' is not supported yet "
                        "(supported: lower/upper, offset/multiplier, ordered, positive_ordered, simplex)",
                        self.tsp(kw))
+
+    def profile_stmt(self, meta, children):
+        # profile("name") { ... } only times its body in Stan: run the body as a block
+        body = []
+        for c in children[2:]:
+            body.extend(c.body if isinstance(c, A.Block) else [c])
+        return A.Block(self.sp(meta), body)
 
     def range(self, meta, children):
         c = A.Constraint(self.sp(meta), "bounds")
@@ -511,16 +631,27 @@ class _Builder(Transformer):
 
     # -- expressions
     def int_lit(self, meta, c):
-        return A.IntLit(self.sp(meta), int(str(c[0]).replace("_", "")))
+        value = int(str(c[0]).replace("_", ""))
+        if value > 2 ** 31 - 1:
+            raise PPLError(f"the integer literal {c[0]} is too large for an int (at most 2147483647, "
+                           "as in Stan); write it as a real, e.g. " + str(c[0]).replace("_", "") + ".0",
+                           self.sp(meta))
+        return A.IntLit(self.sp(meta), value)
 
     def real_lit(self, meta, c):
-        return A.RealLit(self.sp(meta), float(str(c[0]).replace("_", "")))
+        value = float(str(c[0]).replace("_", ""))
+        if value == float("inf"):
+            raise PPLError(f"the real literal {c[0]} is too large (it overflows to infinity; "
+                           "use positive_infinity() if that is meant)", self.sp(meta))
+        return A.RealLit(self.sp(meta), value)
 
     def imag_lit(self, meta, c):
         raise PPLError("complex numbers are not supported", self.sp(meta))
 
     def var(self, meta, c):
         name, span = c[0]
+        if name == "else":
+            raise PPLError("'else' without a matching 'if' (is there a ';' or '}' too many before it?)", span)
         return A.Var(span, name)
 
     def call(self, meta, children):

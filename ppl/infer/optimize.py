@@ -13,9 +13,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ppl.frontend.errors import PPLError
 
-class InferenceError(Exception):
-    """Numerical trouble that ended a run; the message says what and where."""
+
+class InferenceError(PPLError):
+    """Numerical trouble that ended a run; the message says what, the span (when known) where.
+
+    A user error like any other: the CLI prints it located, with a caret, and exits 1."""
+
+    def __init__(self, message: str, span=None, notes=()):
+        super().__init__(message, span, notes=notes)
+
+    def __str__(self) -> str:
+        where = f"{self.span}: " if self.span is not None and self.span.line > 0 else ""
+        return where + self.message + "".join(f"; {n}" for n in self.notes)
 
 
 @dataclass
@@ -39,6 +50,7 @@ class OptimiserTrace:
     elbo_eval: list = field(default_factory=list)     # (iteration, ELBO with elbo_samples draws)
     rejected: int = 0
     converged: bool = False
+    interrupted: bool = False      # stopped by Ctrl-C (KeyboardInterrupt): the guide so far is kept
     iterations: int = 0
     grad_evals: int = 0
 
@@ -49,10 +61,22 @@ def relative_change(new: float, old: float) -> float:
 
 def adam(phi0, estimator, elbo_estimate, rng, settings: OptimiserSettings, callback=None,
          describe_failure=None):
-    phi = np.array(phi0, dtype=float)
+    """Maximise the ELBO.  ``describe_failure(phi)`` returns (explanation, span or None) for the
+    error raised when steps keep failing.  Ctrl-C ends the run early with ``trace.interrupted``
+    set and the parameters reached so far returned."""
+    trace = OptimiserTrace()
+    state = {"phi": np.array(phi0, dtype=float)}
+    try:
+        _adam_steps(state, trace, estimator, elbo_estimate, rng, settings, callback, describe_failure)
+    except KeyboardInterrupt:
+        trace.interrupted = True
+    return state["phi"], trace
+
+
+def _adam_steps(state, trace, estimator, elbo_estimate, rng, settings, callback, describe_failure):
+    phi = state["phi"]
     m = np.zeros_like(phi)
     v = np.zeros_like(phi)
-    trace = OptimiserTrace()
     lr_scale = 1.0
     failures = 0
     window = max(2, int(0.1 * settings.iter / settings.eval_elbo))
@@ -62,24 +86,30 @@ def adam(phi0, estimator, elbo_estimate, rng, settings: OptimiserSettings, callb
     for it in range(1, settings.iter + 1):
         elbo, grad, evals = estimator(phi, rng)
         trace.grad_evals += evals
-        if not (np.isfinite(elbo) and np.all(np.isfinite(grad))):
+        step_ok = np.isfinite(elbo) and np.all(np.isfinite(grad))
+        if step_ok:
+            m_new = settings.beta1 * m + (1 - settings.beta1) * grad
+            v_new = settings.beta2 * v + (1 - settings.beta2) * grad * grad
+            mhat = m_new / (1 - settings.beta1 ** (t + 1))
+            vhat = v_new / (1 - settings.beta2 ** (t + 1))
+            lr = settings.lr * lr_scale / np.sqrt(1.0 + (t + 1) / settings.decay)
+            phi_new = phi + lr * mhat / (np.sqrt(vhat) + settings.eps)     # ascent on the ELBO
+            step_ok = bool(np.all(np.isfinite(phi_new)))                  # an overflowing step is rejected too
+        if not step_ok:
             failures += 1
             trace.rejected += 1
             lr_scale *= 0.5
             if failures >= settings.max_failures:
-                cause = describe_failure(phi) if describe_failure else ""
+                cause, span = describe_failure(phi) if describe_failure else ("", None)
                 raise InferenceError(
                     f"{failures} consecutive steps gave a non-finite ELBO or gradient (at iteration {it}); "
-                    f"the step size was halved each time without recovery. {cause}".strip())
+                    "the step size was halved each time without recovery" + (f". Likely cause: {cause}"
+                                                                             if cause else ""), span)
             continue
         failures = 0
         t += 1
-        m = settings.beta1 * m + (1 - settings.beta1) * grad
-        v = settings.beta2 * v + (1 - settings.beta2) * grad * grad
-        mhat = m / (1 - settings.beta1 ** t)
-        vhat = v / (1 - settings.beta2 ** t)
-        lr = settings.lr * lr_scale / np.sqrt(1.0 + t / settings.decay)
-        phi = phi + lr * mhat / (np.sqrt(vhat) + settings.eps)     # ascent on the ELBO
+        m, v, phi = m_new, v_new, phi_new
+        state["phi"] = phi
         trace.elbo.append(float(elbo))
         trace.iterations = it
         if callback is not None:
@@ -95,4 +125,3 @@ def adam(phi0, estimator, elbo_estimate, rng, settings: OptimiserSettings, callb
                     trace.converged = True
                     break
             last_elbo = current
-    return phi, trace

@@ -7,6 +7,7 @@ from dataclasses import asdict
 import numpy as np
 
 from .boundary import build_surfaces
+from .diagnose import first_failure, parameter_values
 from .estimators import ESTIMATORS
 from .fit import Fit
 from .guides import GUIDES
@@ -21,32 +22,44 @@ class VIWarning(UserWarning):
 
 def initial_point(bm, rng, radius=2.0, tries=100):
     """Stan's initialisation: uniform(-2, 2) on the unconstrained scale, retried while
-    the density is not finite; then an error naming the first failing statement."""
+    the density is not finite; then an error located at the first failing statement,
+    with the parameter values of the first try."""
     d = bm.param_unc_num()
-    last = None
+    first = None
     for _ in range(tries):
         theta = rng.uniform(-radius, radius, size=d)
         lp, grad = bm.log_density_gradient(theta)
         if np.isfinite(lp) and np.all(np.isfinite(grad)):
             return theta
-        last = theta
-    raise InferenceError("no initial point with a finite log density and gradient after "
-                         f"{tries} tries of uniform(-{radius}, {radius}) on the unconstrained scale"
-                         + _failure_detail(bm, last))
+        if first is None:
+            first = theta
+    cause, span = first_failure(bm, first)
+    raise InferenceError(f"no initial point with a finite log density and gradient in {tries} tries of "
+                         f"uniform({-radius:g}, {radius:g}) on the unconstrained scale: {cause}", span,
+                         notes=(f"at the first try: {parameter_values(bm, first)}",))
 
 
-def _failure_detail(bm, theta) -> str:
-    if theta is None:
-        return ""
-    res = bm._impl.evaluate(theta[None])
-    if res.messages:
-        msg, span = next(iter(res.messages.values()))
-        where = f"{span.path}:{span.line}:{span.col}: " if span is not None and span.line else ""
-        return f"; the first failure: {where}{msg}"
-    names = bm.param_names()
-    values = bm.param_constrain(theta)
-    shown = ", ".join(f"{n} = {v:.4g}" for n, v in list(zip(names, values))[:6])
-    return f"; the density is {res.lp[0]} at {shown}"
+def check_memory(d: int, batch: int):
+    """Refuse runs whose draws alone would not fit in memory (instead of being killed by the OS)."""
+    need = 3 * 8 * d * max(batch, 1)
+    avail = available_memory()
+    if avail and need > avail:
+        raise InferenceError(
+            f"the model has {d} unconstrained parameters: batches of {batch} draws need about "
+            f"{need / 1e9:.3g} GB, more than the {avail / 1e9:.3g} GB of memory available "
+            "(use fewer draws or samples, or a smaller model)")
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (Linux /proc/meminfo), or 0 when unknown."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, seed=0,
@@ -67,6 +80,7 @@ def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, se
     d = bm.param_unc_num()
     if d == 0:
         raise InferenceError("the model has no continuous parameters: there is nothing to infer")
+    check_memory(d, max(samples, elbo_samples, draws))
     rng = np.random.default_rng(seed)
     guide_obj = GUIDES[guide](d)
     active_guards = [g for g in bm.guards if not g.measure_zero]
@@ -100,17 +114,37 @@ def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, se
         return float(np.mean(lp)) + guide_obj.entropy(phi)
 
     def describe(phi):
+        """(cause, span) when the optimiser cannot take a finite step from phi."""
+        mean = np.asarray(guide_obj.mean(phi), dtype=float)
+        if not np.all(np.isfinite(phi)) or np.max(np.abs(mean), initial=0.0) > 1e6:
+            return (f"the optimisation diverged (the guide's mean reached {np.max(np.abs(mean)):.3g} on the "
+                    f"unconstrained scale): the step size lr = {lr:g} is too large, or the posterior is "
+                    "improper; try a smaller --lr", None)
         eps = rng.standard_normal((8, d))
         theta = guide_obj.transform(phi, eps)
         lp = bm.log_density(theta)
         bad = np.flatnonzero(~np.isfinite(lp))
-        return "Likely cause" + _failure_detail(bm, theta[bad[0]] if bad.size else theta[0])[1:]
+        point = theta[bad[0]] if bad.size else theta[0]
+        cause, span = first_failure(bm, point)
+        return f"{cause} (at {parameter_values(bm, point)})", span
 
     phi, trace = adam(phi, est, elbo_estimate, rng, settings, callback, describe)
+    if trace.interrupted:
+        warnings.warn(f"interrupted after {trace.iterations} of {iter} iterations: the fit is partial "
+                      "(draws from the guide reached so far)", VIWarning, stacklevel=2)
     fit = Fit.from_guide(bm, guide_obj, phi, trace, rng, draws, seed, psis_resample)
+    fit.diagnostics["partial"] = bool(trace.interrupted)
     fit.settings = {"estimator": estimator, "guide": guide, "iter": iter, "samples": samples, "seed": seed,
                     "draws": draws, "lr": lr, "tol_rel_obj": tol_rel_obj, "eval_elbo": eval_elbo,
                     "elbo_samples": elbo_samples, "psis_resample": psis_resample, "optimiser": asdict(settings)}
+    overflow = int(np.sum(np.isposinf(fit.log_p)))
+    if overflow and not trace.interrupted:
+        i = int(np.flatnonzero(np.isposinf(fit.log_p))[0])
+        cause, span = first_failure(bm, fit.theta[i])
+        raise InferenceError(f"the log density overflows to +inf at {overflow} of {draws} draws from the "
+                             f"fitted guide, so the results would be meaningless: {cause}", span,
+                             notes=(f"at {parameter_values(bm, fit.theta[i])}",
+                                    "an improper or overflowing density; check the model's terms"))
     k = fit.diagnostics["pareto_k"]
     if np.isfinite(k) and k > 0.7:
         fit.diagnostics["warnings"].append(

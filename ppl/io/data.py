@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 
 import numpy as np
 
@@ -37,8 +38,10 @@ def read_json(source) -> tuple[dict, str]:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
             line = raw[:e.start].count(b"\n") + 1
-            col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-            raise PPLError("data file is not valid UTF-8", Span(line, col, line, col + 1, path)) from None
+            line_start = raw.rfind(b"\n", 0, e.start) + 1
+            col = len(raw[line_start:e.start].decode("utf-8", errors="replace")) + 1
+            raise PPLError(f"data file is not valid UTF-8 (byte 0x{raw[e.start]:02x})",
+                           Span(line, col, line, col + 1, path)) from None
         except OSError as e:
             raise PPLError(f"cannot read data file: {e.strerror}", Span(0, 0, path=path)) from None
         return _parse(text, path), path
@@ -47,18 +50,72 @@ def read_json(source) -> tuple[dict, str]:
     return _parse(str(source), "<data>"), "<data>"
 
 
+class _Duplicate(Exception):
+    pass
+
+
+class _Huge:
+    """A JSON number too large for a double (or an int with thousands of digits)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+def _pairs(pairs):
+    seen = set()
+    for k, _ in pairs:
+        if k in seen:
+            raise _Duplicate(k)
+        seen.add(k)
+    return dict(pairs)
+
+
+def _float(text: str):
+    v = float(text)
+    return _Huge(text) if math.isinf(v) else v
+
+
+def _int(text: str):
+    return _Huge(text) if len(text.lstrip("-")) > 30 else int(text)
+
+
 def _parse(text: str, path: str) -> dict:
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, object_pairs_hook=_pairs, parse_float=_float, parse_int=_int)
     except json.JSONDecodeError as e:
         raise PPLError(f"malformed JSON: {e.msg}", Span(e.lineno, e.colno, e.lineno, e.colno + 1, path)) \
             from None
+    except _Duplicate as e:
+        key = str(e.args[0])
+        hits = [m.start() for m in re.finditer(re.escape(json.dumps(key)) + r"\s*:", text)]
+        pos = hits[1] if len(hits) > 1 else (hits[0] if hits else 0)
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        raise PPLError(f"'{key}' appears twice in the data; each variable may be given only once",
+                       Span(line, col, line, col + len(json.dumps(key)), path)) from None
     except RecursionError:
-        raise PPLError("malformed JSON: nested too deeply", Span(0, 0, path=path)) from None
+        line, col = _deep_position(text)
+        raise PPLError("malformed JSON: arrays nested too deeply (data arrays have a few dimensions)",
+                       Span(line, col, line, col + 1, path)) from None
     if not isinstance(obj, dict):
         raise PPLError("data must be a JSON object mapping variable names to values",
                        Span(1, 1, 1, 2, path))
     return obj
+
+
+def _deep_position(text: str, limit: int = 100) -> tuple[int, int]:
+    """Line and column of the first bracket nested ``limit`` deep (1:1 if none)."""
+    depth = 0
+    for m in re.finditer(r'[\[\]{}]|"(?:[^"\\]|\\.)*"', text):
+        ch = m.group()
+        if ch in "[{":
+            depth += 1
+            if depth >= limit:
+                pos = m.start()
+                return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
+        elif ch in "]}":
+            depth -= 1
+    return 1, 1
 
 
 class DataError(PPLError):
@@ -82,8 +139,11 @@ def convert(name: str, raw, base: str, shape: tuple, matrix_like: bool, span: Sp
             return np.zeros((1,) + shape, dtype=np.int64 if base == "int" else float)
     try:
         arr, non_int = _to_array(raw)
+    except RecursionError:
+        fail(f"arrays nested too deeply (expected shape {_shape(shape)})")
     except _BadValue as e:
-        fail(str(e))
+        at = f" at {name}[{', '.join(str(i + 1) for i in e.index)}]" if getattr(e, "index", None) else ""
+        fail(str(e) + at)
     if arr.shape != shape:
         if not shape:
             fail(f"expected a single {base}, found an array of shape {_shape(arr.shape)}")
@@ -92,7 +152,11 @@ def convert(name: str, raw, base: str, shape: tuple, matrix_like: bool, span: Sp
         fail(f"expected shape {_shape(shape)}, found {_shape(arr.shape)}")
     if base == "int":
         if non_int is not None:
-            fail(f"expected integers, found {non_int!r}")
+            at = ""
+            if arr.ndim:
+                pos = next(i for i, v in enumerate(arr.reshape(-1)) if v != np.floor(v) or not np.isfinite(v))
+                at = f" at {name}[{', '.join(str(int(i) + 1) for i in np.unravel_index(pos, arr.shape))}]"
+            fail(f"expected integers, found {non_int!r}{at}")
         if arr.size and np.max(np.abs(arr)) > 2 ** 31 - 1:
             fail("integer value out of range for a 32-bit int (as in Stan)")
         return arr.astype(np.int64).reshape((1,) + shape)
@@ -121,6 +185,11 @@ def _scalar(x):
         return v
     if x is None:
         raise _BadValue("expected a number, found null")
+    if isinstance(x, _Huge):
+        shown = x.text if len(x.text) <= 30 else x.text[:12] + "..." + f" ({len(x.text)} digits)"
+        raise _BadValue(f"the number {shown} is too large (beyond the range of a 64-bit real)")
+    if isinstance(x, dict):
+        raise _BadValue("expected a number or an array, found a JSON object")
     raise _BadValue(f"expected a number, found {type(x).__name__}")
 
 
@@ -139,14 +208,18 @@ def _to_array(raw):
     shape = shape_of(raw)
     flat = []
 
-    def collect(x):
+    def collect(x, index):
         if isinstance(x, list):
-            for y in x:
-                collect(y)
+            for i, y in enumerate(x):
+                collect(y, index + (i,))
         else:
-            flat.append(_scalar(x))
+            try:
+                flat.append(_scalar(x))
+            except _BadValue as e:
+                e.index = index
+                raise
 
-    collect(raw)
+    collect(raw, ())
     non_int = next((v for v in flat if not isinstance(v, int)), None)
     if non_int is None and all(abs(v) < 2 ** 62 for v in flat):
         return np.array(flat, dtype=np.int64).reshape(shape), None

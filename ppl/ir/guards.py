@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from ppl.frontend.errors import Span
+from ppl.frontend.errors import Span, split_lines
 
 from . import nodes as N
 from .nodes import DATA, SMOOTH
@@ -65,7 +65,7 @@ class GuardSite:
 
 
 def source_text(source: str, span: Span) -> str:
-    lines = source.splitlines()
+    lines = split_lines(source)
     if not (1 <= span.line <= len(lines)):
         return ""
     if span.end_line == span.line:
