@@ -147,3 +147,7 @@ def httpstan_call_us(name: str, theta: np.ndarray, reps: int = 50) -> float:
 
 def clear_driver_cache():
     shutil.rmtree(CACHE, ignore_errors=True)
+
+
+def clear_driver_cache_for(name: str):
+    shutil.rmtree(os.path.dirname(_driver_path(name)), ignore_errors=True)
