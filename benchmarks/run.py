@@ -368,17 +368,8 @@ def section_vi2018(args, peers, backends):
             row += [fmt(jres["compile_s"]), fmt(jres["run_s"]), fmt(jelbo, 5)]
         else:
             row += ["-", "-", "-"]
-        for b in backends:
-            bm = bm0 if b == "numpy" else bind(model_path, data, b)
-            secs, n, fit = pplc_vi_time(bm, args.iter, args.pplc_budget, estimator="boundary", samples=16,
-                                        init=mu0)
-            mark = "" if n == args.iter else "~"
-            pelbo = "-"
-            if fit is not None:
-                gs = _guide_of(fit)
-                if gs is not None:
-                    pelbo = fmt(elbo_under(bm0, *gs), 5)
-            row += [mark + fmt(secs), pelbo, ratio(secs, jres["run_s"] if jres else None)]
+        row += pplc_vi_columns(bm0, backends, lambda b: bind(model_path, data, b), args,
+                               jres["run_s"] if jres else None, estimator="boundary", samples=16, init=mu0)
         rows.append(row)
         print("  done", name, flush=True)
     headers = ["model", "d", "guards", "jax compile s", "jax run s", "jax ELBO"]
@@ -388,6 +379,20 @@ def section_vi2018(args, peers, backends):
     print("ELBO: of each fitted guide under pplc's log density, 1,000 draws (same draws for both).  "
           "~: extrapolated from a shorter run (--pplc-budget).  Both start from the same point.")
     print()
+
+
+def pplc_vi_columns(bm0, backends, bind_backend, args, peer_secs, **vi_options) -> list:
+    """Per backend: VI seconds ('~' when extrapolated), the fitted guide's ELBO under bm0, ratio to the peer."""
+    cols = []
+    for b in backends:
+        bm = bm0 if b == "numpy" else bind_backend(b)
+        secs, n, fit = pplc_vi_time(bm, args.iter, args.pplc_budget, **vi_options)
+        pelbo = "-"
+        gs = _guide_of(fit) if fit is not None else None
+        if gs is not None:
+            pelbo = fmt(elbo_under(bm0, *gs), 5)
+        cols += [("" if n == args.iter else "~") + fmt(secs), pelbo, ratio(secs, peer_secs)]
+    return cols
 
 
 def section_vi(args, peers, backends):
@@ -407,16 +412,8 @@ def section_vi(args, peers, backends):
                     fmt(nres["svi_run_s"]), fmt(nres["elbo"], 5)]
         else:
             row += ["-"] * 5
-        for b in backends:
-            bm = bm0 if b == "numpy" else bind(path, data, b)
-            secs, n, fit = pplc_vi_time(bm, args.iter, args.pplc_budget, samples=1)
-            mark = "" if n == args.iter else "~"
-            pelbo = "-"
-            if fit is not None:
-                gs = _guide_of(fit)
-                if gs is not None:
-                    pelbo = fmt(elbo_under(bm0, *gs), 5)
-            row += [mark + fmt(secs), pelbo, ratio(secs, nres["run_s"] if nres else None)]
+        row += pplc_vi_columns(bm0, backends, lambda b: bind(path, data, b), args,
+                               nres["run_s"] if nres else None, samples=1)
         rows.append(row)
         print("  done", name, flush=True)
     headers = ["model", "d", "numpyro compile s", "numpyro run s", "numpyro incl. s", "svi.run s", "numpyro ELBO"]

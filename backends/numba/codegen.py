@@ -31,13 +31,10 @@ import itertools
 import re
 
 from ppl.ad import nodes as D
-from ppl.ad.transform import Masked, TapedIf, TapedWhile
+from ppl.ad.transform import TapedIf
 from ppl.ir import nodes as N
 from ppl.stdlib import native
 from ppl.stdlib.distributions import Distribution
-
-RANK_NAMES = {0: "scalar", 1: "1-D", 2: "2-D"}
-
 
 class Unsupported(Exception):
     def __init__(self, what: str, span=None):
@@ -142,62 +139,39 @@ class FunctionGen:
         code = self.expr(e)
         return code if rank(e.type) == 0 else f"np.sum({code})"
 
+    def block(self, head: str, body: list):
+        """``head:`` followed by the statements of body (``pass`` keeps an empty body valid)."""
+        self.w(head + ":")
+        self.w.indent()
+        self.w("pass")
+        self.stmts(body)
+        self.w.dedent()
+
+    def branches(self, cond: str, then: list, other: list):
+        self.block(f"if {cond}", then)
+        if other:
+            self.block("else", other)
+
     def s_For(self, s: N.For):
         if s.changepoint is not None:
             raise Unsupported("a changepoint series (native recursion not generated yet)", s.span)
         lo, hi = self.operand(s.lo), self.operand(s.hi)
-        self.w(f"for {self.name(s.var)} in range({lo}, {hi} + 1):")
-        self.w.indent()
-        self.w("pass")
-        self.stmts(s.body)
-        self.w.dedent()
+        self.block(f"for {self.name(s.var)} in range({lo}, {hi} + 1)", s.body)
 
     def s_ReverseFor(self, s: D.ReverseFor):
         lo, hi = self.operand(s.lo), self.operand(s.hi)
-        self.w(f"for {self.name(s.var)} in range({hi}, {lo} - 1, -1):")
-        self.w.indent()
-        self.w("pass")
-        self.stmts(s.body)
-        self.w.dedent()
+        self.block(f"for {self.name(s.var)} in range({hi}, {lo} - 1, -1)", s.body)
 
     def s_If(self, s: N.If):
-        self.w(f"if {self.truth(s.cond)}:")
-        self.w.indent()
-        self.w("pass")
-        self.stmts(s.then)
-        self.w.dedent()
-        if s.other:
-            self.w("else:")
-            self.w.indent()
-            self.stmts(s.other)
-            self.w.dedent()
+        self.branches(self.truth(s.cond), s.then, s.other)
 
     def s_TapedIf(self, s: TapedIf):
         c = self.tmp(f"bool({self.truth(s.cond)})")
-        self.w(f"if {c}:")
-        self.w.indent()
-        self.w("pass")
-        self.stmts(s.then)
-        self.w.dedent()
-        if s.other:
-            self.w("else:")
-            self.w.indent()
-            self.stmts(s.other)
-            self.w.dedent()
+        self.branches(c, s.then, s.other)
         self.w(f"branches.append({c})")
 
     def s_ReverseIf(self, s: D.ReverseIf):
-        c = self.tmp("branches.pop()")
-        self.w(f"if {c}:")
-        self.w.indent()
-        self.w("pass")
-        self.stmts(s.then)
-        self.w.dedent()
-        if s.other:
-            self.w("else:")
-            self.w.indent()
-            self.stmts(s.other)
-            self.w.dedent()
+        self.branches(self.tmp("branches.pop()"), s.then, s.other)
 
     def s_Print(self, s):
         raise Unsupported("print()", s.span)
@@ -443,10 +417,6 @@ class FunctionGen:
             if arg_rank != 0:
                 raise Unsupported("an adjoint summed over broadcast axes", e.span)
             return f"np.sum({code})"
-        if arg_rank > 0 and full_rank == arg_rank and any(
-                rank(a.type) == 0 for a in e.args) and rank(e.g.type) == 0:
-            # e.g. d(normal(y | mu, sigma))/d y for vector y: the rule is already full-shaped
-            return code
         return code
 
     def matmul_adjoint(self, e, g, args):
@@ -479,7 +449,6 @@ class FunctionGen:
     # --------------------------------------------------------------- indices
     def index_code(self, brackets, base_type, span, base_name) -> str:
         parts = []
-        t = base_type
         for bi, items in enumerate(brackets):
             if bi > 0 and any(p[1] != "single" for p in parts):
                 raise Unsupported("indexing after a slice", span)
@@ -537,12 +506,6 @@ def _rep(g: FunctionGen, e):
 def _size(g: FunctionGen, e):
     a = g.operand(e.args[0])
     return f"{a}.shape[0]"
-
-
-def _log_sum_exp1(g: FunctionGen, e):
-    if len(e.args) != 1:
-        return None
-    return f"K.log_sum_exp({g.operand(e.args[0])})"
 
 
 _ELEMENTWISE = {"+", "-", "*", "/", ".*", "./", "u-", "exp", "log", "log1p", "expm1", "sqrt",
@@ -688,7 +651,6 @@ class ModuleGen:
                 w(f"grad[{slot.offset}] = {ua}")
 
     def source(self) -> str:
-        from ppl.ad.transform import GradientProgram  # noqa: F401  (documentation of gp)
         p = self.program
         # density
         wd = Writer()
@@ -783,7 +745,7 @@ from ppl.backends.numba.runtime_transforms import ix as K_ix
 
 BATCH = '''
 @njit(cache=True)
-def density(thetas, jacobian, failed{da}):
+def density(thetas, jacobian{da}):
     S = thetas.shape[0]
     out = np.empty(S)
     for s in range(S):
@@ -792,7 +754,7 @@ def density(thetas, jacobian, failed{da}):
 
 
 @njit(cache=True)
-def gradient(thetas, jacobian, failed{da}):
+def gradient(thetas, jacobian{da}):
     S = thetas.shape[0]
     out = np.empty(S)
     grads = np.zeros(thetas.shape)

@@ -35,8 +35,8 @@ class NativeModel:
         # compile now (or load from Numba's cache), on an empty batch
         empty = np.zeros((0, self.dim))
         try:
-            self.module.density(empty, True, None, *self.data)
-            self.module.gradient(empty, True, None, *self.data)
+            self.module.density(empty, True, *self.data)
+            self.module.gradient(empty, True, *self.data)
         except Exception as e:  # a construct the generator emits but Numba cannot type
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise Unsupported(f"this model (Numba: {first[:200]})") from None
@@ -54,7 +54,7 @@ class NativeModel:
         if force or t is None:
             return self.ref.log_density(theta, jacobian, force)
         try:
-            lp = self.module.density(t, bool(jacobian), None, *self.data)
+            lp = self.module.density(t, bool(jacobian), *self.data)
         except Exception:
             return self.ref.log_density(theta, jacobian, force)
         bad = ~np.isfinite(lp)
@@ -68,7 +68,7 @@ class NativeModel:
         if force or t is None:
             return reference(self.ref, theta, jacobian, force)
         try:
-            lp, grad = self.module.gradient(t, bool(jacobian), None, *self.data)
+            lp, grad = self.module.gradient(t, bool(jacobian), *self.data)
         except Exception:
             return reference(self.ref, theta, jacobian, force)
         bad = ~np.isfinite(lp) | ~np.all(np.isfinite(grad), axis=1)

@@ -12,29 +12,18 @@ import os
 BENCH = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ROOT = os.path.dirname(BENCH)
 EXAMPLES = os.path.join(ROOT, "examples")
-POSTERIORDB = os.environ.get("PPLC_POSTERIORDB", os.path.join(os.path.dirname(ROOT), "shared", "posteriordb"))
 
-# name -> (model.ppl, data.json); the two posteriors pplc's examples/ lack live in benchmarks/models/
-_IN_EXAMPLES = ["kidiq-kidscore_momiq", "arK-arK", "garch-garch11", "eight_schools-eight_schools_noncentered",
-                "sblri-blr", "low_dim_gauss_mix-low_dim_gauss_mix"]
-_IN_BENCH = ["earnings-earn_height", "diamonds-diamonds"]
 ORDER = ["earnings-earn_height", "kidiq-kidscore_momiq", "arK-arK", "garch-garch11",
          "eight_schools-eight_schools_noncentered", "sblri-blr", "diamonds-diamonds",
          "low_dim_gauss_mix-low_dim_gauss_mix"]
 
 
 def posterior_files(name: str) -> tuple[str, str]:
-    if name in _IN_EXAMPLES:
-        d = os.path.join(EXAMPLES, name)
-        return os.path.join(d, "model.ppl"), os.path.join(d, "data.json")
-    if name in _IN_BENCH:
-        model = os.path.join(BENCH, "models", name, "model.ppl")
-        for data in (os.path.join(BENCH, "models", name, "data.json"), os.path.join(POSTERIORDB, name, "data.json")):
-            if os.path.exists(data):
-                return model, data
-        raise FileNotFoundError(f"data for {name}: put posteriordb's data.json in {POSTERIORDB}/{name}/ "
-                                "(or set PPLC_POSTERIORDB)")
-    raise KeyError(name)
+    """(model.ppl, data.json) of a posterior: pplc's examples/ folder of that name."""
+    d = os.path.join(EXAMPLES, name)
+    if not os.path.isdir(d):
+        raise KeyError(name)
+    return os.path.join(d, "model.ppl"), os.path.join(d, "data.json")
 
 
 def load_data(name: str) -> dict:

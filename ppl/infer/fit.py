@@ -31,10 +31,9 @@ class Fit:
         theta = guide.transform(phi, eps)
         log_p = np.asarray(bm.log_density(theta), dtype=float)
         log_g = np.asarray(guide.log_q(phi, theta), dtype=float)
-        from .psis import pareto_k, psis_weights
-        fit.diagnostics["pareto_k"] = pareto_k(log_p - log_g)
+        from .psis import psis_weights
+        w, fit.diagnostics["pareto_k"] = psis_weights(log_p - log_g)
         if psis_resample:
-            w, _ = psis_weights(log_p - log_g)
             fit.diagnostics["psis_ess"] = float(1.0 / np.sum(w * w))
             idx = rng.choice(n_draws, size=n_draws, replace=True, p=w)
             theta, log_p, log_g = theta[idx], log_p[idx], log_g[idx]

@@ -26,24 +26,6 @@ def gpd_fit(x: np.ndarray) -> tuple[float, float]:
     return float(k), float(sigma)
 
 
-def pareto_k(log_ratios: np.ndarray) -> float:
-    """k-hat of the importance ratios exp(log_ratios); nan if too few finite draws."""
-    lr = np.asarray(log_ratios, dtype=float)
-    lr = lr[np.isfinite(lr)]
-    S = lr.size
-    if S < 10:
-        return float("nan")
-    M = int(min(0.2 * S, 3 * np.sqrt(S)))
-    lr = np.sort(lr - lr.max())
-    tail = lr[-M:]
-    cutoff = lr[-M - 1]
-    exceed = np.exp(tail) - np.exp(cutoff)
-    if np.all(exceed <= 0):
-        return float("nan")
-    k, _ = gpd_fit(exceed[exceed > 0])
-    return k
-
-
 def psis_weights(log_ratios: np.ndarray) -> tuple[np.ndarray, float]:
     """Pareto-smoothed normalised importance weights and k-hat.
 
