@@ -84,7 +84,7 @@ def compile_program(source: str, path: str = "<string>") -> Program:
 
 def _deepest_point(source: str, path: str) -> tuple[Span, int]:
     """Where the brackets nest deepest (the start of the text if they do not), and how deep."""
-    from ppl.frontend.parser import _line_col, _scan_braces
+    from ppl.frontend.syntax_errors import _line_col, _scan_braces
     depth = best = 0
     at = 0
     for ch, pos in _scan_braces(source):

@@ -1,23 +1,14 @@
-"""Python source for Numba from the IR: one draw per call, a batch loop around it.
-
-The generated module holds, for one model:
-
-- ``density_one(theta, <data...>)``: the log density (Jacobians included) of
-  one unconstrained draw, from the model's IR;
-- ``gradient_one(theta, grad, <data...>)``: the same value and its gradient
-  written into ``grad``, from the AD program (ppl.ad): the forward sweep with
-  its tape, then the reverse sweep, then the transforms' vector-Jacobian
-  products;
-- ``density(thetas, jacobian, <data...>)`` and ``gradient(thetas, jacobian,
-  <data...>)``: the same over a batch ``(S, d)`` in a ``prange`` loop.
+"""Statements and expressions of the IR (and of the AD program) as Python source
+for Numba, one draw per call: :class:`FunctionGen` writes a function body,
+:mod:`backends.numba.module` assembles the module around it.
 
 Values are what Numba knows: float64/int64 scalars and C-contiguous arrays,
 one axis per array dimension and per vector/matrix axis (the batch axis of
 the reference backend is gone: each call is one lane).  Elementwise work is
-written as numpy array expressions, which Numba fuses into single loops.
-The tape is one list per pushed variable (values are restored in LIFO order
-per variable, which is all the reverse sweep needs) and one list of branch
-decisions.
+written as numpy array expressions, which Numba fuses into single loops, and
+vector sums as explicit loops without temporaries.  The tape is one list per
+pushed variable (values are restored in LIFO order per variable, which is all
+the reverse sweep needs) and one list of branch decisions.
 
 Anything the generator does not handle raises :class:`Unsupported` with the
 construct and its source span; the caller then keeps the model on the numpy
@@ -28,7 +19,6 @@ reports them with their source lines.
 from __future__ import annotations
 
 import itertools
-import re
 
 from ppl.ad import nodes as D
 from ppl.ad.transform import TapedIf
@@ -69,7 +59,7 @@ class Writer:
 class FunctionGen:
     """Generates one function body; ``names`` maps IR variables to identifiers."""
 
-    def __init__(self, module: "ModuleGen", w: Writer):
+    def __init__(self, module, w: Writer):  # module: backends.numba.module.ModuleGen
         self.m = module
         self.w = w
         self.counter = itertools.count()
@@ -533,232 +523,3 @@ def _rep_grad(g: FunctionGen, e, gg, args):
 
 _CONTAINER_GRADS = {"sum": _sum_grad, "mean": _mean_grad, "dot_product": _dot_grad,
                     "rep_vector": _rep_grad, "rep_row_vector": _rep_grad, "rep_array": _rep_grad}
-
-
-# ------------------------------------------------------------------ module
-class ModuleGen:
-    """The generated module of one bound model (see the module docstring)."""
-
-    def __init__(self, program: N.Program, slots, data_vars, gradient_program):
-        self.program = program
-        self.slots = slots
-        self.data_vars = data_vars
-        self.gp = gradient_program
-        self._names: dict[int, str] = {}
-        self._used: set[str] = set()
-        self.stack_inits: list = []
-        self.local_inits: dict = {}     # name -> (rank, base): defined before any push
-
-    def name(self, v: N.Variable) -> str:
-        n = self._names.get(id(v))
-        if n is None:
-            base = "v_" + "".join(c if c.isalnum() else "_" for c in v.name)
-            n = base
-            k = 1
-            while n in self._used:
-                k += 1
-                n = f"{base}_{k}"
-            self._used.add(n)
-            self._names[id(v)] = n
-        return n
-
-    def data_args(self) -> str:
-        return "".join(f", {self.name(v)}" for v in self.data_vars)
-
-    # -- the parameters: constrain (forward) and the transforms' VJPs (reverse)
-    def constrain(self, w: Writer, fg: FunctionGen, keep: bool):
-        for k, slot in enumerate(self.slots):
-            v = slot.var
-            x = self.name(v)
-            c = v.constraint
-            tname = c.transform_name if c is not None else None
-            if slot.shape and len(slot.shape) != len(slot.unc_shape):
-                raise Unsupported(f"the {tname} transform", v.span)
-            size = slot.size
-            if slot.shape:
-                shp = ", ".join(str(n) for n in slot.shape)
-                u = f"np.ascontiguousarray(theta[{slot.offset}:{slot.offset + size}]).reshape(({shp},))"
-            else:
-                u = f"theta[{slot.offset}]"
-            uname = f"u_{k}"
-            w(f"{uname} = {u}")
-            if tname is None:
-                w(f"{x} = {uname}{'.copy()' if slot.shape else ''}")
-                continue
-            args = [fg.operand(a) for a in c.args()]
-            if keep:
-                for j, a in enumerate(args):
-                    w(f"b_{k}_{j} = {a}")
-                args = [f"b_{k}_{j}" for j in range(len(args))]
-            if tname in ("lower", "upper", "lower_upper"):
-                lb = args[0] if tname in ("lower", "lower_upper") else "-np.inf"
-                ub = args[-1] if tname in ("upper", "lower_upper") else "np.inf"
-                fn = "T.bounds_constrain" if slot.shape else "T.bounds_constrain1"
-                w(f"{x}, _lj = {fn}({uname}, {lb}, {ub})")
-            elif tname == "ordered":
-                w(f"{x}, _lj = T.ordered_constrain({uname})")
-            elif tname == "positive_ordered":
-                w(f"{x}, _lj = T.positive_ordered_constrain({uname})")
-            elif tname == "affine":
-                fn = "T.affine_constrain" if slot.shape else "T.affine_constrain1"
-                w(f"{x}, _lj = {fn}({uname}, {args[0]}, {args[1]})")
-            else:
-                raise Unsupported(f"the {tname} transform", v.span)
-            w("if jacobian:")
-            w("    target += _lj")
-
-    def transform_vjps(self, w: Writer, fg: FunctionGen):
-        for k in range(len(self.slots) - 1, -1, -1):
-            slot = self.slots[k]
-            v = slot.var
-            c = v.constraint
-            tname = c.transform_name if c is not None else None
-            adj = self.gp.adjoints.get(id(v))
-            uname = f"u_{k}"
-            if adj is None:
-                xa = "0.0" if not slot.shape else f"np.zeros(({', '.join(str(n) for n in slot.shape)},))"
-            else:
-                xa = self.name(adj)
-            lja = "(1.0 if jacobian else 0.0)"
-            if tname is None:
-                ua = xa
-                seeds = []
-            elif tname in ("lower", "upper", "lower_upper"):
-                nb = len(c.args())
-                lb = f"b_{k}_0" if tname in ("lower", "lower_upper") else "-np.inf"
-                ub = f"b_{k}_{nb - 1}" if tname in ("upper", "lower_upper") else "np.inf"
-                fn = "T.bounds_vjp" if slot.shape else "T.bounds_vjp1"
-                w(f"_ua, _lba, _uba = {fn}({uname}, {lb}, {ub}, {xa}, {lja})")
-                ua = "_ua"
-                seeds = {"lower": ["_lba"], "upper": ["_uba"], "lower_upper": ["_lba", "_uba"]}[tname]
-            elif tname in ("ordered", "positive_ordered"):
-                w(f"_ua = T.{tname}_vjp({uname}, {xa}, {lja})")
-                ua, seeds = "_ua", []
-            elif tname == "affine":
-                fn = "T.affine_vjp" if slot.shape else "T.affine_vjp1"
-                w(f"_ua, _ma, _sa = {fn}({uname}, b_{k}_0, b_{k}_1, {xa}, {lja})")
-                ua, seeds = "_ua", ["_ma", "_sa"]
-            else:
-                raise Unsupported(f"the {tname} transform", v.span)
-            if id(v) in self.gp.bound_reverse:
-                seed_vars, stmts = self.gp.bound_reverse[id(v)]
-                for sv, sd in zip(seed_vars, seeds):
-                    w(f"{self.name(sv)} = {sd}")
-                fg.stmts(stmts)
-            if slot.shape:
-                w(f"grad[{slot.offset}:{slot.offset + slot.size}] = np.ravel({ua})")
-            else:
-                w(f"grad[{slot.offset}] = {ua}")
-
-    def source(self) -> str:
-        p = self.program
-        # density
-        wd = Writer()
-        fd = FunctionGen(self, wd)
-        wd("target = 0.0")
-        self.constrain(wd, fd, keep=False)
-        fd.stmts(p.transformed_parameters)
-        fd.stmts(p.model)
-        wd("return target")
-        density_lines = wd.lines
-        density_stacks = list(self.stack_inits)
-        density_locals = dict(self.local_inits)
-        # gradient
-        self.stack_inits = []
-        self.local_inits = {}
-        wg = Writer()
-        fg = FunctionGen(self, wg)
-        wg("target = 0.0")
-        wg("seed = 1.0")
-        self.constrain(wg, fg, keep=True)
-        fg.stmts(self.gp.forward)
-        fg.stmts(self.gp.reverse)
-        self.transform_vjps(wg, fg)
-        wg("return target")
-        grad_lines = drop_dead_temporaries(wg.lines)
-        density_lines = drop_dead_temporaries(density_lines)
-        out = [HEADER]
-        da = self.data_args()
-        out.append(f"@njit(cache=True, fastmath={FASTMATH})")
-        out.append(f"def density_one(theta, jacobian{da}):")
-        out += _stack_init_lines(density_stacks, density_locals)
-        out += density_lines
-        out.append("")
-        out.append(f"@njit(cache=True, fastmath={FASTMATH})")
-        out.append(f"def gradient_one(theta, grad, jacobian{da}):")
-        out += _stack_init_lines(self.stack_inits, self.local_inits)
-        out += grad_lines
-        out.append("")
-        out.append(BATCH.format(da=da))
-        return "\n".join(out) + "\n"
-
-
-_TEMP_DEF = re.compile(r"^\s*((?:v__t|_e)\d+) = ")
-_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def drop_dead_temporaries(lines: list[str]) -> list[str]:
-    """Remove assignments to temporaries nobody reads (the reverse sweep recomputes
-    every smooth sub-expression; those only a derivative rule with ``out`` needs are
-    dead otherwise).  Temporaries are assigned once and have no side effects."""
-    while True:
-        counts: dict[str, int] = {}
-        for line in lines:
-            for w in _WORD.findall(line):
-                counts[w] = counts.get(w, 0) + 1
-        keep = [ln for ln in lines if not ((m := _TEMP_DEF.match(ln)) and counts[m.group(1)] == 1)]
-        if len(keep) == len(lines):
-            return lines
-        lines = keep
-
-
-def _stack_init_lines(inits, local_inits) -> list[str]:
-    lines = ["    branches = [True]", "    branches.pop()"]
-    for name, (r, base) in local_inits.items():
-        dtype = "np.int64" if base == "int" else "np.float64"
-        lines.append(f"    {name} = " + (("0" if base == "int" else "0.0") if r == 0 else
-                                          f"np.zeros(({', '.join(['0'] * r)},), dtype={dtype})"))
-    for name, r, base in inits:
-        if r == 0:
-            proto = "0" if base == "int" else "0.0"
-        else:
-            proto = f"np.zeros(({', '.join(['1'] * r)},), dtype={'np.int64' if base == 'int' else 'np.float64'})"
-        lines.append(f"    {name} = [{proto}]")
-        lines.append(f"    {name}.pop()")
-    return lines
-
-
-# Only the fastmath flags that change results by rounding alone: reassociation
-# (lets LLVM vectorise sums: partial sums in SIMD lanes) and contraction (fused
-# multiply-add).  'nnan'/'ninf' are never set: non-finite values are how
-# numerical trouble is detected and handed to the reference backend.
-FASTMATH = {"reassoc", "contract"}
-
-HEADER = '''"""Generated by pplc (backends/numba/codegen.py): do not edit."""
-import numpy as np
-from numba import njit, prange
-
-from ppl.stdlib import native as K
-from ppl.backends.numba import runtime_transforms as T
-from ppl.backends.numba.runtime_transforms import ix as K_ix
-'''
-
-BATCH = '''
-@njit(cache=True)
-def density(thetas, jacobian{da}):
-    S = thetas.shape[0]
-    out = np.empty(S)
-    for s in range(S):
-        out[s] = density_one(thetas[s], jacobian{da})
-    return out
-
-
-@njit(cache=True)
-def gradient(thetas, jacobian{da}):
-    S = thetas.shape[0]
-    out = np.empty(S)
-    grads = np.zeros(thetas.shape)
-    for s in range(S):
-        out[s] = gradient_one(thetas[s], grads[s], jacobian{da})
-    return out, grads
-'''

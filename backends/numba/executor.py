@@ -14,7 +14,8 @@ import numpy as np
 from ppl.ad import gradient_program
 
 from . import cache
-from .codegen import ModuleGen, Unsupported
+from .codegen import Unsupported
+from .module import ModuleGen
 
 
 class NativeModel:

@@ -13,7 +13,8 @@ from ppl.stdlib import changepoint
 from ppl.stdlib.distributions import Distribution
 from ppl.stdlib.functions import align
 
-from .interpreter import Interpreter, lane_expandable, lane_frame, time_expandable
+from .changepoint_loop import lane_expandable, lane_frame, time_expandable
+from .interpreter import Interpreter
 from .values import _expand, _uniform_int
 
 
