@@ -411,30 +411,10 @@ class FunctionGen:
 
     def matmul_adjoint(self, e, g, args):
         ta, tb = (a.type.shape for a in e.args)
-        a, b = args
-        if e.index == 0:
-            if (ta, tb) == ("matrix", "vector"):
-                return f"np.outer({g}, {b})"
-            if (ta, tb) == ("row_vector", "vector"):
-                return f"{g} * {b}"
-            if (ta, tb) == ("matrix", "matrix"):
-                return f"np.dot({g}, {b}.T)"
-            if (ta, tb) == ("row_vector", "matrix"):
-                return f"np.dot({b}, {g})"
-            if (ta, tb) == ("vector", "row_vector"):
-                return f"np.dot({g}, {b})"
-        else:
-            if (ta, tb) == ("matrix", "vector"):
-                return f"np.dot({a}.T, {g})"
-            if (ta, tb) == ("row_vector", "vector"):
-                return f"{g} * {a}"
-            if (ta, tb) == ("matrix", "matrix"):
-                return f"np.dot({a}.T, {g})"
-            if (ta, tb) == ("row_vector", "matrix"):
-                return f"np.outer({a}, {g})"
-            if (ta, tb) == ("vector", "row_vector"):
-                return f"np.dot({a}, {g})"
-        raise Unsupported(f"the derivative of {ta} * {tb}", e.span)
+        rule = _MATMUL_ADJOINTS.get((ta, tb))
+        if rule is None:
+            raise Unsupported(f"the derivative of {ta} * {tb}", e.span)
+        return rule[e.index].format(a=args[0], b=args[1], g=g)
 
     # --------------------------------------------------------------- indices
     def index_code(self, brackets, base_type, span, base_name) -> str:
@@ -497,6 +477,15 @@ def _size(g: FunctionGen, e):
     a = g.operand(e.args[0])
     return f"{a}.shape[0]"
 
+
+# (shape of a, shape of b) -> (d/da, d/db) of a * b, given the adjoint g of the product
+_MATMUL_ADJOINTS = {
+    ("matrix", "vector"): ("np.outer({g}, {b})", "np.dot({a}.T, {g})"),
+    ("row_vector", "vector"): ("{g} * {b}", "{g} * {a}"),
+    ("matrix", "matrix"): ("np.dot({g}, {b}.T)", "np.dot({a}.T, {g})"),
+    ("row_vector", "matrix"): ("np.dot({b}, {g})", "np.outer({a}, {g})"),
+    ("vector", "row_vector"): ("np.dot({g}, {b})", "np.dot({a}, {g})"),
+}
 
 _ELEMENTWISE = {"+", "-", "*", "/", ".*", "./", "u-", "exp", "log", "log1p", "expm1", "sqrt",
                 "square", "inv", "inv_logit", "log_inv_logit", "fabs"}

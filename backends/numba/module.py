@@ -74,10 +74,8 @@ class ModuleGen:
                 ub = args[-1] if tname in ("upper", "lower_upper") else "np.inf"
                 fn = "T.bounds_constrain" if slot.shape else "T.bounds_constrain1"
                 w(f"{x}, _lj = {fn}({uname}, {lb}, {ub})")
-            elif tname == "ordered":
-                w(f"{x}, _lj = T.ordered_constrain({uname})")
-            elif tname == "positive_ordered":
-                w(f"{x}, _lj = T.positive_ordered_constrain({uname})")
+            elif tname in ("ordered", "positive_ordered"):
+                w(f"{x}, _lj = T.increasing_constrain({uname}, {tname == 'positive_ordered'})")
             elif tname == "affine":
                 fn = "T.affine_constrain" if slot.shape else "T.affine_constrain1"
                 w(f"{x}, _lj = {fn}({uname}, {args[0]}, {args[1]})")
@@ -111,7 +109,7 @@ class ModuleGen:
                 ua = "_ua"
                 seeds = {"lower": ["_lba"], "upper": ["_uba"], "lower_upper": ["_lba", "_uba"]}[tname]
             elif tname in ("ordered", "positive_ordered"):
-                w(f"_ua = T.{tname}_vjp({uname}, {xa}, {lja})")
+                w(f"_ua = T.increasing_vjp({uname}, {xa}, {lja}, {tname == 'positive_ordered'})")
                 ua, seeds = "_ua", []
             elif tname == "affine":
                 fn = "T.affine_vjp" if slot.shape else "T.affine_vjp1"

@@ -134,7 +134,7 @@ def affine_vjp(u, mu, sigma, xa, lja):
 # x_k = x_{k-1} + exp(u_k), starting from x_1 = u_1 (ordered) or exp(u_1)
 # (positive_ordered); log|J| is the sum of the exponentiated u_k.
 @njit(cache=True)
-def _increasing_constrain(u, first_exp):
+def increasing_constrain(u, first_exp):
     x = np.empty_like(u)
     acc = 0.0
     lj = 0.0
@@ -149,30 +149,10 @@ def _increasing_constrain(u, first_exp):
 
 
 @njit(cache=True)
-def _increasing_vjp(u, xa, lja, first_exp):
+def increasing_vjp(u, xa, lja, first_exp):
     du = np.empty_like(u)
     tail = 0.0
     for i in range(u.size - 1, -1, -1):
         tail += xa[i]
         du[i] = tail if (i == 0 and not first_exp) else tail * math.exp(u[i]) + lja
     return du
-
-
-@njit(cache=True)
-def ordered_constrain(u):
-    return _increasing_constrain(u, False)
-
-
-@njit(cache=True)
-def ordered_vjp(u, xa, lja):
-    return _increasing_vjp(u, xa, lja, False)
-
-
-@njit(cache=True)
-def positive_ordered_constrain(u):
-    return _increasing_constrain(u, True)
-
-
-@njit(cache=True)
-def positive_ordered_vjp(u, xa, lja):
-    return _increasing_vjp(u, xa, lja, True)
