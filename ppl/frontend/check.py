@@ -380,8 +380,9 @@ class Checker:
         d = self.lookup(e.name)
         if d is None:
             entry = lookup_callable(e.name)
-            if entry is not None:
-                self.error(f"'{e.name}' is a function; call it as {e.name}(...)", e.span)
+            if entry is not None and entry[0] == "function":
+                self.error(f"'{e.name}' is not declared ('{e.name}' is a function: call it as "
+                           f"{e.name}(...))", e.span)
             self.error(f"'{e.name}' is not declared" + did_you_mean(e.name, self.all_names()), e.span)
         e.decl = d
         if d.vtype.keyword == "changepoints" and not getattr(e, "_cp_ok", False):
