@@ -276,3 +276,27 @@ def test_bad_options_are_usage_errors(tmp_path, args, message):
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert proc.stdout == "" and not (tmp_path / "output").exists()
+
+
+# ---------------------------------------------------------------------------
+# a reader that goes away (`pplc infer ... | head`) does not cost the results
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("which", ["stdout", "stdout and stderr"])
+def test_closed_pipe_does_not_lose_the_results(tmp_path, which):
+    (tmp_path / "model.ppl").write_text(SIMPLE)
+    (tmp_path / "d.json").write_text('{"N": 2, "y": [0.0, 1.0]}')
+    r, w = os.pipe()
+    os.close(r)                                     # the reader has already gone
+    try:
+        proc = subprocess.run(pplc_command() + ["infer", "model.ppl", "--data", "d.json", "--iter", "50",
+                                                "--draws", "30"],
+                              cwd=tmp_path, stdout=w, stderr=w if which != "stdout" else subprocess.PIPE,
+                              text=True, timeout=120)
+    finally:
+        os.close(w)
+    assert proc.returncode == 0
+    if which == "stdout":
+        assert "Traceback" not in proc.stderr and "Error" not in proc.stderr, proc.stderr
+    doc = json.load(open(tmp_path / "output" / "fit.json"))
+    assert doc["partial"] is False and doc["diagnostics"]["iterations"] >= 1
+    assert read_draws(tmp_path / "output" / "draws.csv")[2].shape[0] == 30
