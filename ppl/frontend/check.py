@@ -510,10 +510,10 @@ class Checker:
                 e.fn = Callee("segment", None)
                 return INT
         if name == "segment":
-            what = "nothing" if not e.args else f"a value of type {self.expr(e.args[0])}"
+            what = "it is given no arguments here" if not e.args else \
+                f"its first argument here is a value of type {self.expr(e.args[0])}"
             self.error("segment(tau, t) takes a changepoints parameter (declared "
-                       f"'changepoints[M, T] tau;') and an int time index; its first argument here is {what}",
-                       e.span)
+                       f"'changepoints[M, T] tau;') and an int time index; {what}", e.span)
         entry = lookup_callable(name)
         if entry is None:
             if self.lookup(name) is not None:
