@@ -1,7 +1,9 @@
 """The ``pplc`` command line.
 
-Exit status: 0 success, 1 a user error in the model or data (reported as
-``file:line:col: error: ...``), 2 a usage error, 3 an internal error.
+Exit status: 0 success, 1 a user error in the model or data or numerical
+trouble (reported as ``file:line:col: error: ...``), 2 a usage error, 3 an
+internal error, 130 interrupted by Ctrl-C (``infer`` then writes the results so
+far, marked partial).
 """
 from __future__ import annotations
 

@@ -203,14 +203,13 @@ def _pplc(args, cwd):
 def test_fuzz_through_pplc_check(tmp_path):
     """A sample through the command line: exit 1 with a located error or 0, never a traceback;
     bad flags exit 2."""
-    programs = mutants(12, seed=SEED + 1)
+    programs = mutants(9, seed=SEED + 1)
     jobs = []
     for k, src in enumerate(programs):
         (tmp_path / f"m{k}.ppl").write_text(src, encoding="utf-8")
         jobs.append((["check", f"m{k}.ppl"], src, k))
     (tmp_path / "ok.ppl").write_text("parameters { real mu; }\nmodel { mu ~ normal(0, 1); }\n")
-    for flags in (["check"], ["check", "ok.ppl", "--emit", "ir"], ["compile", "ok.ppl", "--emit", "c"],
-                  ["infer", "ok.ppl", "--iter", "-3"], ["infer", "ok.ppl", "--guide", "gaussian"], ["--nope"]):
+    for flags in (["check"], ["compile", "ok.ppl", "--emit", "c"], ["infer", "ok.ppl", "--iter", "-3"]):
         jobs.append((flags, None, None))
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(lambda job: (job, _pplc(job[0], tmp_path)), jobs))

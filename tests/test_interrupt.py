@@ -254,7 +254,7 @@ def test_sigint_while_renaming_is_held_back(tmp_path, fits, monkeypatch):
 # ---------------------------------------------------------------------------
 # usage errors: exit 2 before any work
 # ---------------------------------------------------------------------------
-@pytest.mark.parametrize("args, message", [
+BAD_OPTIONS = [
     (["--iter", "0"], "--iter must be at least 1"),
     (["--draws", "-5"], "--draws must be at least 1"),
     (["--lr", "-1"], "--lr must be a positive number, not -1"),
@@ -267,15 +267,33 @@ def test_sigint_while_renaming_is_held_back(tmp_path, fits, monkeypatch):
     (["--estimator", "magic"], "argument --estimator: invalid choice: 'magic'"),
     (["--frobnicate"], "unrecognized arguments: --frobnicate"),
     (["--output-dir", "model.ppl"], "--output-dir 'model.ppl' exists and is not a directory"),
-], ids=lambda x: " ".join(x) if isinstance(x, list) else "")
-def test_bad_options_are_usage_errors(tmp_path, args, message):
+]
+
+
+@pytest.mark.parametrize("args, message", BAD_OPTIONS, ids=lambda x: " ".join(x) if isinstance(x, list) else "")
+def test_bad_options_are_usage_errors(tmp_path, monkeypatch, capsys, args, message):
+    """In-process through ppl.cli.main (the exit code is the same), before any work is done."""
+    from ppl.cli import main
     (tmp_path / "model.ppl").write_text(SIMPLE)
     (tmp_path / "d.json").write_text('{"N": 1, "y": [0.0]}')
-    proc = subprocess.run(pplc_command() + ["infer", "model.ppl", "--data", "d.json", *args], cwd=tmp_path,
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(["infer", "model.ppl", "--data", "d.json", *args])
+    except SystemExit as e:                       # argparse's own errors
+        code = e.code
+    captured = capsys.readouterr()
+    assert code == 2, captured.err
+    assert message in captured.err and "Traceback" not in captured.err
+    assert captured.out == "" and not (tmp_path / "output").exists()
+
+
+@pytest.mark.parametrize("args", [BAD_OPTIONS[2][0], BAD_OPTIONS[10][0]], ids=["lr", "unknown flag"])
+def test_bad_options_exit_2_from_the_command(tmp_path, args):
+    (tmp_path / "model.ppl").write_text(SIMPLE)
+    proc = subprocess.run(pplc_command() + ["infer", "model.ppl", *args], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2, proc.stderr
-    assert message in proc.stderr and "Traceback" not in proc.stderr
-    assert proc.stdout == "" and not (tmp_path / "output").exists()
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.splitlines()[-1].startswith("pplc: error: ")
 
 
 # ---------------------------------------------------------------------------
