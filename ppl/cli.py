@@ -1,7 +1,9 @@
 """The ``pplc`` command line.
 
-Exit status: 0 success, 1 a user error in the model or data (reported as
-``file:line:col: error: ...``), 2 a usage error, 3 an internal error.
+Exit status: 0 success, 1 a user error in the model or data or numerical
+trouble (reported as ``file:line:col: error: ...``), 2 a usage error, 3 an
+internal error, 130 interrupted by Ctrl-C (``infer`` then writes the results so
+far, marked partial).
 """
 from __future__ import annotations
 
@@ -56,7 +58,52 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _PipeSafe:
+    """A stream that goes quiet when its reader has gone (``pplc infer | head``): the run still
+    finishes and writes its files instead of dying of BrokenPipeError."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._broken = False
+
+    def write(self, text):
+        if not self._broken:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._silence()
+        return len(text)
+
+    def flush(self):
+        if not self._broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._silence()
+
+    def _silence(self):
+        import os
+        self._broken = True
+        try:          # so that the interpreter's final flush does not complain either
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
 def main(argv=None) -> int:
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _PipeSafe(stdout), _PipeSafe(stderr)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
         build_parser().print_help(sys.stderr)

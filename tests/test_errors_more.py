@@ -249,7 +249,10 @@ MORE_PROGRAMS = [
      2, 19, "'mu' is a variable, not a function"),
     ('function_used_as_variable',
      'parameters { real mu; }\nmodel { target += log; }\n',
-     2, 19, "'log' is a function; call it as log\\(\\.\\.\\.\\)"),
+     2, 19, "'log' is not declared \\('log' is a function: call it as log\\(\\.\\.\\.\\)\\)"),
+    ('distribution_name_used_undeclared',
+     'parameters { real mu; }\nmodel { target += beta; }\n',
+     2, 19, "^'beta' is not declared$"),
     ('removed_increment_log_prob',
      'parameters { real mu; }\nmodel { increment_log_prob(-mu^2); }\n',
      2, 9, "'increment_log_prob\\(\\.\\.\\.\\)' was removed from Stan; use 'target \\+= \\.\\.\\.'"),
@@ -503,3 +506,15 @@ def test_cli_empty_file_check_and_infer(tmp_path):
     assert proc.stderr.strip() == ("empty.ppl:1:1: error: the file is empty: a valid program with no "
                                    "parameters, so there is nothing to infer")
     assert proc.stdout == "" and not (tmp_path / "output").exists()
+
+
+def test_corpus_total():
+    """The whole error corpus: malformed programs, files, data and numerical cases."""
+    import test_errors
+    import test_errors_data
+    import test_errors_numerical
+    counts = {"programs": len(test_errors.PROGRAMS) + len(MORE_PROGRAMS), "files": len(FILE_CASES),
+              "data": len(test_errors_data.DATA_CASES), "numerical": len(test_errors_numerical.NUMERICAL)}
+    print("\nerror corpus:", counts, "total", sum(counts.values()))
+    assert sum(counts.values()) >= 150
+    assert counts["programs"] >= 150 and counts["data"] >= 45 and counts["numerical"] >= 12

@@ -381,8 +381,9 @@ class Checker:
         d = self.lookup(e.name)
         if d is None:
             entry = lookup_callable(e.name)
-            if entry is not None:
-                self.error(f"'{e.name}' is a function; call it as {e.name}(...)", e.span)
+            if entry is not None and entry[0] == "function":
+                self.error(f"'{e.name}' is not declared ('{e.name}' is a function: call it as "
+                           f"{e.name}(...))", e.span)
             self.error(f"'{e.name}' is not declared" + did_you_mean(e.name, self.all_names()), e.span)
         e.decl = d
         if d.vtype.keyword == "changepoints" and not getattr(e, "_cp_ok", False):
@@ -510,10 +511,10 @@ class Checker:
                 e.fn = Callee("segment", None)
                 return INT
         if name == "segment":
-            what = "nothing" if not e.args else f"a value of type {self.expr(e.args[0])}"
+            what = "it is given no arguments here" if not e.args else \
+                f"its first argument here is a value of type {self.expr(e.args[0])}"
             self.error("segment(tau, t) takes a changepoints parameter (declared "
-                       f"'changepoints[M, T] tau;') and an int time index; its first argument here is {what}",
-                       e.span)
+                       f"'changepoints[M, T] tau;') and an int time index; {what}", e.span)
         entry = lookup_callable(name)
         if entry is None:
             if self.lookup(name) is not None:

@@ -86,7 +86,10 @@ def describe_char(ch: str) -> str:
     """A character for a message: 'x' when printable, else its code point and Unicode name."""
     if ch.isprintable() and not ch.isspace():
         return repr(ch)
-    name = unicodedata.name(ch, "") or {"\x00": "NUL", "\x7f": "DEL"}.get(ch, "a control character")
+    kinds = {"Cc": "a control character", "Cf": "a format character", "Cn": "an unassigned code point",
+             "Co": "a private-use character", "Cs": "a surrogate"}
+    name = unicodedata.name(ch, "") or {"\x00": "NUL", "\x7f": "DEL"}.get(ch) \
+        or kinds.get(unicodedata.category(ch), "a character that cannot be shown")
     return f"U+{ord(ch):04X} ({name})"
 
 

@@ -26,6 +26,7 @@ _TERMINAL_TEXT = {
 
 _OPERATORS = {"+", "-", "*", "/", "%", "\\", "^", ".^", ".*", "./", "%/%", "<", "<=", ">", ">=",
               "==", "!=", "&&", "||", "?", "'", "["}
+_ASSIGN_OPS = {"=", "+=", "-=", "*=", "/=", ".*=", "./="}
 _STATEMENT_STARTS = {"FOR", "WHILE", "IF", "PRINT", "REJECT", "BREAK", "CONTINUE", "RETURN"}
 _EXPRESSION_STARTS = {"NAME", "INT_LIT", "REAL_LIT", "LPAR", "BANG"}
 
@@ -41,6 +42,13 @@ def _expected(names) -> str:
     if _TYPE_STARTS <= names:
         rest = names - _TYPE_STARTS
         return "a declaration" + (" or " + _expected(rest) if rest else "")
+    if _TYPE_STARTS - {"ARRAY"} <= names:
+        rest = names - _TYPE_STARTS
+        return "a type (such as 'real' or 'vector[N]')" + (" or " + _expected(rest) if rest else "")
+    assign = {n for n in names if n == "EQUAL" or n.startswith("__ANON") and _terminal_pattern(n) in _ASSIGN_OPS}
+    if len(assign) >= len(_ASSIGN_OPS):
+        rest = _expected(names - assign) if names - assign else ""
+        return "an assignment ('=', '+=', ...)" + (", " + rest if rest else "")
     shown = []
     for n in sorted(names):
         if n in _TERMINAL_TEXT:
