@@ -145,7 +145,7 @@ def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, se
                       "(draws from the guide reached so far)", VIWarning, stacklevel=2)
     fit = Fit.from_guide(bm, guide_obj, phi, trace, rng, draws, seed, psis_resample)
     fit.diagnostics["partial"] = bool(trace.interrupted)
-    fit.settings = {"estimator": estimator, "guide": guide, "iter": iter, "samples": samples, "seed": seed,
+    fit.settings = {"backend": bm.backend, "estimator": estimator, "guide": guide, "iter": iter, "samples": samples, "seed": seed,
                     "draws": draws, "lr": lr, "tol_rel_obj": tol_rel_obj, "eval_elbo": eval_elbo,
                     "elbo_samples": elbo_samples, "psis_resample": psis_resample, "optimiser": asdict(settings),
                     **({"components": components} if guide == "mixture" else {})}
