@@ -1,5 +1,6 @@
 """Exact changepoint marginalisation (DESIGN §7) against brute-force enumeration,
-and the fitted changepoint posterior of coal mining against its closed form."""
+the native (Numba) recursion against the numpy reference and enumeration, and
+the fitted changepoint posterior of coal mining against its closed form."""
 import itertools
 import json
 import os
@@ -12,6 +13,7 @@ from scipy.special import gammaln, logsumexp
 import ppl
 from conftest import EXAMPLES
 from ppl.stdlib import changepoint as C
+from ppl.stdlib import native_changepoint as NC
 
 
 def placements(T, M):
@@ -55,6 +57,65 @@ def test_value_and_gradient_against_enumeration(T, M):
     grad = np.exp(alpha + beta - alpha[T - 1, M])
     np.testing.assert_allclose(np.where(np.isfinite(grad), grad, 0.0), post, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(C.changepoint_probabilities(ell[None])[0], marg, rtol=1e-10, atol=1e-14)
+
+
+def reference_posteriors(ell):
+    """Segment posteriors exp(alpha + beta - total) (S, T, M+1) of the numpy reference."""
+    alpha, beta = C.forward(ell), C.backward(ell)
+    with np.errstate(all="ignore"):
+        w = np.exp(alpha + beta - alpha[:, -1:, -1:])
+    return np.where(np.isfinite(w), w, 0.0)
+
+
+def random_tables(rng, S, T, M, p_inf):
+    """Tables with a spread of scales and some -inf cells (impossible step/segment pairs)."""
+    ell = rng.normal(scale=rng.choice([0.5, 3.0, 30.0]), size=(S, T, M + 1))
+    ell[rng.random(ell.shape) < p_inf] = -np.inf
+    return ell
+
+
+@pytest.mark.parametrize("T,M", [(2, 1), (5, 1), (6, 2), (9, 3), (12, 4), (14, 2), (14, 4), (5, 4)])
+def test_native_recursion_against_enumeration(T, M):
+    rng = np.random.default_rng(T * 10 + M)
+    ell = rng.normal(scale=2.0, size=(T, M + 1))
+    value, post, _ = enumerate_table(ell)
+    grad = np.empty_like(ell)
+    assert NC.log_marginal_gradient(ell, grad) == pytest.approx(value, rel=1e-10)
+    assert NC.log_marginal(ell) == pytest.approx(value, rel=1e-10)
+    np.testing.assert_allclose(grad, post, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("T", [1, 2, 3, 5, 8, 14, 60, 400])
+def test_native_recursion_against_the_numpy_reference(T):
+    """Batches of random tables, with and without -inf cells, every M = 0..min(4, T-1) and
+    one M above T-1 (no placement): value and segment posteriors to 1e-10 relative."""
+    rng = np.random.default_rng(T)
+    for M in [*range(min(4, T - 1) + 1), T, *([10] if T > 10 else [])]:
+        for p_inf in (0.0, 0.1, 0.4):
+            ell = random_tables(rng, 5, T, M, p_inf)
+            want = C.log_marginal(ell)
+            value, grad = NC.log_marginal_gradient_batch(ell)
+            finite = np.isfinite(want)
+            assert np.array_equal(np.isfinite(value), finite) and np.all(value[~finite] == -np.inf)
+            np.testing.assert_allclose(value[finite], want[finite], rtol=1e-10)
+            np.testing.assert_allclose(NC.log_marginal_batch(ell), value, rtol=1e-13)
+            np.testing.assert_allclose(grad, reference_posteriors(ell), rtol=1e-10, atol=1e-13)
+            assert not np.isnan(grad).any()
+
+
+def test_native_recursion_on_degenerate_tables():
+    ell = np.full((10, 4), -np.inf)
+    ell[:, 0] = 0.0                      # only segment 0 possible: no placement has mass
+    grad = np.full_like(ell, np.nan)
+    assert NC.log_marginal_gradient(ell, grad) == -np.inf and np.all(grad == 0.0)
+    ell = np.zeros((10, 4))
+    ell[3, :] = -1e300
+    assert np.isfinite(NC.log_marginal(ell))
+    # one dominant placement: every posterior is 0 or 1
+    ell = np.zeros((8, 3))
+    ell[:3, 1:] = ell[3:5, [0, 2]] = ell[5:, :2] = -1e4
+    NC.log_marginal_gradient(ell, grad := np.empty_like(ell))
+    np.testing.assert_array_equal(grad, np.where(ell == 0.0, 1.0, 0.0))
 
 
 def test_extreme_tables_give_no_nan():
