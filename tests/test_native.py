@@ -23,8 +23,14 @@ from conftest import EXAMPLES
 NATIVE = ["arK-arK", "diamonds-diamonds", "earnings-earn_height", "earnings-logearn_height",
           "eight_schools-eight_schools_noncentered", "garch-garch11", "influenza",
           "kidiq-kidscore_momiq", "low_dim_gauss_mix-low_dim_gauss_mix", "mesquite-logmesquite",
-          "nes1972-nes", "sblri-blr", "temperature", "textmsg"]
-ALL = sorted(os.listdir(EXAMPLES))
+          "nes1972-nes", "sblri-blr", "temperature", "textmsg",
+          "coal", "coal2", "coal3", "textmsg_changepoint", "mean_shift"]
+# coal and coal3 are coal2's model with one changepoint fewer/more: the same generated
+# code up to sizes, each a compile of several seconds, so they run with the slow tests.
+_SLOW = {"coal", "coal3"}
+ALL = [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW else n for n in sorted(os.listdir(EXAMPLES))]
+# mean_shift (T = 10,000) is costly in the reference backend: fewer draws
+DRAWS = {"mean_shift": 2}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -59,7 +65,7 @@ def test_density_and_gradient_agree_with_the_reference(name):
     if name in NATIVE:
         assert bn.backend == "numba", bn.backend_note
     d = br.param_unc_num()
-    theta = np.random.default_rng(7).uniform(-2, 2, size=(6, d))
+    theta = np.random.default_rng(7).uniform(-2, 2, size=(DRAWS.get(name, 6), d))
     lp_n, g_n = bn.log_density_gradient(theta)
     lp_r, g_r = br.log_density_gradient(theta)
     assert _rel(lp_n, lp_r) < 1e-10
@@ -77,6 +83,31 @@ def test_native_code_itself_ran():
     lp, g = bn._native.module.gradient(theta, True, *bn._native.data)
     lp_r, g_r = br.log_density_gradient(theta)
     assert _rel(lp, lp_r) < 1e-10 and _rel(g, g_r) < 1e-10
+
+
+def test_changepoint_series_run_natively():
+    """The changepoint examples' agreement above must not come from the fallback either:
+    the generated module itself, against the reference (whose segment posteriors are
+    the same reverse sweep in numpy)."""
+    for name, S in (("coal2", 4), ("mean_shift", 1)):
+        bn, br = _pair(name)
+        theta = np.random.default_rng(5).uniform(-2, 2, size=(S, br.param_unc_num()))
+        lp, g = bn._native.module.gradient(theta, True, *bn._native.data)
+        lp_r, g_r = br.log_density_gradient(theta)
+        assert _rel(lp, lp_r) < 1e-10 and _rel(g, g_r) < 1e-10
+
+
+def test_changepoint_series_that_cannot_fit_is_reported_by_the_reference():
+    """changepoints[1, T] with T = 1 has no placement: the native code stops and the
+    reference reports the declaration's line."""
+    path = os.path.join(EXAMPLES, "textmsg_changepoint", "model.ppl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bn = ppl.compile_file(path).bind({"T": 1, "y": [3]}, backend="numba")
+    assert bn.backend == "numba", bn.backend_note
+    with pytest.raises(ppl.PPLError, match=r"changepoints\[1, 1\] needs 0 <= M <= T - 1") as err:
+        bn.log_density_gradient(np.zeros(2))
+    assert err.value.span.line == 13 and err.value.span.path.endswith("model.ppl")
 
 
 def test_guarded_model_branches_both_ways():

@@ -122,11 +122,7 @@ class GradientInterpreter(Interpreter):
         var = s.plan.var
         ell = f.changepoint_tables[id(var)]
         T, M1 = ell.shape[1:]
-        alpha, beta = changepoint.forward(ell), changepoint.backward(ell)
-        total = alpha[:, T - 1, M1 - 1]
-        with np.errstate(all="ignore"):
-            weights = np.exp(alpha + beta - total[:, None, None])
-        weights = np.where(np.isfinite(weights), weights, 0.0)
+        weights = changepoint.segment_posteriors(ell)
         if time_expandable(s.plan.loop):
             return self._reverse_changepoint_all_lanes(s, var, weights, f)
         if lane_expandable(s.plan.loop):
