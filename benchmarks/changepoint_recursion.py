@@ -3,8 +3,9 @@ kernels, and naive enumeration.
 
 Prints, for T in {1e3, 1e4, 1e5} and M in {1, 3, 10} plus the headline row
 T = 1e5, M = 5, the time of one table's forward and backward passes (the log
-marginal and its gradient, the segment posteriors) with numpy
-(stdlib/changepoint.py, batch of one table) and native
+marginal and its gradient, the segment posteriors: forward() and
+segment_posteriors()' reverse sweep) with numpy (stdlib/changepoint.py, batch
+of one table, as the reference backend runs it) and native
 (stdlib/native_changepoint.py), the native forward pass alone (the log
 marginal), and the native time per cell; then, for small T, the recursion
 against enumerating every placement (O(T^M)).  Linear growth in T and in M is
@@ -55,7 +56,7 @@ def main():
     for T, M in rows:
         ell = rng.normal(size=(T, M + 1))
         grad = np.empty_like(ell)
-        t_np = best(lambda: (C.forward(ell[None]), C.backward(ell[None])), args.repeats)
+        t_np = best(lambda: C.segment_posteriors(ell[None]), args.repeats)
         t_nat = best(lambda: NC.log_marginal_gradient(ell, grad), args.repeats)
         t_fwd = best(lambda: NC.log_marginal(ell), args.repeats)
         head = "  <- headline (target < 10 ms native)" if (T, M) == (100000, 5) else ""

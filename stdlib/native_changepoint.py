@@ -19,7 +19,9 @@ batch ``(S, T, M+1)``:
   1``.  ``g`` is a probability in [0, 1], so this backward pass needs neither
   logs nor exponentials and cannot overflow; it equals the log-space beta
   formula of DESIGN §7 cell by cell (``g = exp(alpha + beta - total)``), at a
-  third of the transcendental calls (one exp and one log per cell in all).
+  third of the transcendental calls (one exp and one log per cell in all), and
+  without that formula's cancellation of |alpha|-sized terms
+  (``changepoint.segment_posteriors`` is the same sweep in numpy).
   The splits are kept in the output array itself (each row is read once
   more, then overwritten by its posteriors), so a gradient allocates nothing
   of size T.

@@ -56,11 +56,12 @@ def test_value_and_gradient_against_enumeration(T, M):
     alpha, beta = C.forward(ell[None])[0], C.backward(ell[None])[0]
     grad = np.exp(alpha + beta - alpha[T - 1, M])
     np.testing.assert_allclose(np.where(np.isfinite(grad), grad, 0.0), post, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(C.segment_posteriors(ell[None])[0], post, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(C.changepoint_probabilities(ell[None])[0], marg, rtol=1e-10, atol=1e-14)
 
 
-def reference_posteriors(ell):
-    """Segment posteriors exp(alpha + beta - total) (S, T, M+1) of the numpy reference."""
+def posteriors_by_alpha_beta(ell):
+    """Segment posteriors exp(alpha + beta - total) (S, T, M+1), DESIGN §7's formula."""
     alpha, beta = C.forward(ell), C.backward(ell)
     with np.errstate(all="ignore"):
         w = np.exp(alpha + beta - alpha[:, -1:, -1:])
@@ -88,7 +89,8 @@ def test_native_recursion_against_enumeration(T, M):
 @pytest.mark.parametrize("T", [1, 2, 3, 5, 8, 14, 60, 400])
 def test_native_recursion_against_the_numpy_reference(T):
     """Batches of random tables, with and without -inf cells, every M = 0..min(4, T-1) and
-    one M above T-1 (no placement): value and segment posteriors to 1e-10 relative."""
+    one M above T-1 (no placement): value and segment posteriors to 1e-10 relative (the
+    posteriors against both numpy forms: the reverse sweep and alpha + beta)."""
     rng = np.random.default_rng(T)
     for M in [*range(min(4, T - 1) + 1), T, *([10] if T > 10 else [])]:
         for p_inf in (0.0, 0.1, 0.4):
@@ -99,7 +101,8 @@ def test_native_recursion_against_the_numpy_reference(T):
             assert np.array_equal(np.isfinite(value), finite) and np.all(value[~finite] == -np.inf)
             np.testing.assert_allclose(value[finite], want[finite], rtol=1e-10)
             np.testing.assert_allclose(NC.log_marginal_batch(ell), value, rtol=1e-13)
-            np.testing.assert_allclose(grad, reference_posteriors(ell), rtol=1e-10, atol=1e-13)
+            np.testing.assert_allclose(grad, C.segment_posteriors(ell), rtol=1e-10, atol=1e-13)
+            np.testing.assert_allclose(grad, posteriors_by_alpha_beta(ell), rtol=1e-10, atol=1e-13)
             assert not np.isnan(grad).any()
 
 
