@@ -206,6 +206,11 @@ class FunctionGen:
         self.w(f"for {segment} in range({table}.shape[1], 0, -1):")
         self.w.indent()
         self.w(f"seed = {outer} * {weights}[{self.name(s.var)} - 1, {segment} - 1]")
+        if not _reads_tape(s.body):
+            # a cell off the posterior's support adds nothing (most cells of a long
+            # series); with a tape every cell must still pop what it pushed
+            self.w("if seed == 0.0:")
+            self.w("    continue")
         self.stmts(s.body)
         self.w.dedent()
         self.w.dedent()
@@ -510,6 +515,17 @@ class FunctionGen:
         if spec.kind == "upper":
             return f":{self.operand(spec.hi)}"
         raise Unsupported(f"a {spec.kind} index", span)
+
+
+def _reads_tape(stmts) -> bool:
+    """Does a reversed body pop saved values or branch decisions?"""
+    for s in stmts:
+        if isinstance(s, (D.Pop, D.ReverseIf, D.ReverseWhile, D.WithMask)):
+            return True
+        if any(isinstance(b, list) and _reads_tape(b)
+               for b in (getattr(s, "body", None), getattr(s, "then", None), getattr(s, "other", None))):
+            return True
+    return False
 
 
 def _indexed_type(t, brackets):
