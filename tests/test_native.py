@@ -25,9 +25,10 @@ NATIVE = ["arK-arK", "diamonds-diamonds", "earnings-earn_height", "earnings-loge
           "kidiq-kidscore_momiq", "low_dim_gauss_mix-low_dim_gauss_mix", "mesquite-logmesquite",
           "nes1972-nes", "sblri-blr", "temperature", "textmsg",
           "coal", "coal2", "coal3", "textmsg_changepoint", "mean_shift"]
-# coal and coal3 are coal2's model with one changepoint fewer/more: the same generated
-# code up to sizes, each a compile of several seconds, so they run with the slow tests.
-_SLOW = {"coal", "coal3"}
+# coal and coal3 are coal2's model with one changepoint fewer/more, textmsg_changepoint
+# the same body with poisson_log: the same generated code up to sizes and one template,
+# each a compile of several seconds, so they run with the slow tests.
+_SLOW = {"coal", "coal3", "textmsg_changepoint"}
 ALL = [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW else n for n in sorted(os.listdir(EXAMPLES))]
 # mean_shift (T = 10,000) is costly in the reference backend: fewer draws
 DRAWS = {"mean_shift": 2}
@@ -97,17 +98,34 @@ def test_changepoint_series_run_natively():
         assert _rel(lp, lp_r) < 1e-10 and _rel(g, g_r) < 1e-10
 
 
+def test_changepoint_series_with_locals_and_branches():
+    """A body that declares and reassigns a local under segment-dependent and data
+    branches: the forward sweep pushes values and branch decisions per step and
+    segment, the reverse pops them cell by cell in the opposite order (the reference
+    is checked against enumeration on this model in test_changepoints.py)."""
+    from test_changepoints import TAPED_SERIES, taped_series_data
+    data = taped_series_data()
+    m = ppl.compile(TAPED_SERIES)
+    bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")
+    assert bn.backend == "numba", bn.backend_note
+    theta = np.random.default_rng(4).uniform(-2, 2, size=(5, 4))
+    lp, g = bn._native.module.gradient(theta, True, *bn._native.data)
+    lp_r, g_r = br.log_density_gradient(theta)
+    assert _rel(lp, lp_r) < 1e-10 and _rel(g, g_r) < 1e-10
+    assert _rel(bn._native.module.density(theta, True, *bn._native.data), lp_r) < 1e-10
+
+
 def test_changepoint_series_that_cannot_fit_is_reported_by_the_reference():
-    """changepoints[1, T] with T = 1 has no placement: the native code stops and the
-    reference reports the declaration's line."""
-    path = os.path.join(EXAMPLES, "textmsg_changepoint", "model.ppl")
+    """coal2's changepoints[2, T] with T = 2 has no placement: the native code stops and
+    the reference reports the declaration's line (the module is coal2's, from the cache)."""
+    path = os.path.join(EXAMPLES, "coal2", "model.ppl")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        bn = ppl.compile_file(path).bind({"T": 1, "y": [3]}, backend="numba")
+        bn = ppl.compile_file(path).bind({"T": 2, "D": [1, 3]}, backend="numba")
     assert bn.backend == "numba", bn.backend_note
-    with pytest.raises(ppl.PPLError, match=r"changepoints\[1, 1\] needs 0 <= M <= T - 1") as err:
-        bn.log_density_gradient(np.zeros(2))
-    assert err.value.span.line == 13 and err.value.span.path.endswith("model.ppl")
+    with pytest.raises(ppl.PPLError, match=r"changepoints\[2, 2\] needs 0 <= M <= T - 1") as err:
+        bn.log_density_gradient(np.zeros(3))
+    assert err.value.span.line == 12 and err.value.span.path.endswith("model.ppl")
 
 
 def test_guarded_model_branches_both_ways():

@@ -148,6 +148,7 @@ class GradientInterpreter(Interpreter):
         """Reverse of the one-pass table: the reversed body once over S * J * T lanes."""
         S, T, J = weights.shape
         sub = lane_frame(f, J * T)
+        sub.env.update(f.changepoint_locals.get(id(var), {}))
         sub.segment[id(var)] = np.tile(np.repeat(np.arange(1, J + 1), S), T)
         sub.env[id(s.var)] = np.repeat(np.arange(1, T + 1), J * S)
         outer = [k for k in f.adjoint_ids if k in f.env]
@@ -166,6 +167,7 @@ class GradientInterpreter(Interpreter):
         the lane frame and their J copies are summed back after every step."""
         S, T, J = weights.shape
         sub = lane_frame(f, J)
+        sub.env.update(f.changepoint_locals.get(id(var), {}))
         sub.segment[id(var)] = np.repeat(np.arange(1, J + 1), S)
         outer = [k for k in f.adjoint_ids if k in f.env]
         seed = np.broadcast_to(np.asarray(f.target_seed, dtype=float), (S,))
