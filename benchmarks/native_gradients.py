@@ -8,7 +8,7 @@ first gradient), and microseconds per gradient evaluating a batch of 64
 points per call (as the VI loop does) for numba and numpy, measured in one
 run; Stan's per-gradient times are the figures measured on this machine in
 a C++ loop (issue 6), for the ratio column.  Then the same columns for two
-changepoint examples (no Stan column: Stan cannot marginalise them this way),
+changepoint examples (no Stan column: no Stan figures were measured for them),
 with the batch size per call.
 """
 from __future__ import annotations

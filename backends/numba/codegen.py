@@ -26,6 +26,8 @@ from ppl.ir import nodes as N
 from ppl.stdlib import native
 from ppl.stdlib.distributions import Distribution
 
+from .changepoint_series import ChangepointSeries
+
 class Unsupported(Exception):
     def __init__(self, what: str, span=None):
         super().__init__(what)
@@ -56,7 +58,7 @@ class Writer:
         self.depth -= 1
 
 
-class FunctionGen:
+class FunctionGen(ChangepointSeries):
     """Generates one function body; ``names`` maps IR variables to identifiers."""
 
     def __init__(self, module, w: Writer, differentiating: bool = False):
@@ -149,72 +151,6 @@ class FunctionGen:
         if s.changepoint is not None:
             return self.changepoint_series(s, lo, hi)
         self.block(f"for {self.name(s.var)} in range({lo}, {hi} + 1)", s.body)
-
-    # ------------------------------------------------------ changepoint series
-    def changepoint_names(self, var: N.Variable) -> tuple[str, str, str]:
-        """(the table ell, its segment posteriors, the current segment) of a
-        changepoints parameter; defined at the top of the function, since the
-        reverse sweep reads what the forward sweep computed in another block."""
-        v = self.name(var)
-        table, posteriors, segment = f"cp_ell_{v}", f"cp_posterior_{v}", f"cp_segment_{v}"
-        self.m.local_inits[table] = (2, "real")
-        self.m.local_inits[posteriors] = (2, "real")
-        self.m.local_inits[segment] = (0, "int")
-        return table, posteriors, segment
-
-    def changepoint_series(self, s: N.For, lo: str, hi: str):
-        """The loop of a changepoint series (DESIGN §7): the body once per step t and
-        segment j (``segment(tau, t)`` is j; comparisons with tau[k] were rewritten
-        to segment tests by the plan), its target increments collected into
-        ell[t-1, j-1], then the exact log marginal over all placements added.
-        Bounds that do not fit the series raise, and the reference backend reports
-        them with their source lines."""
-        var = s.changepoint.var
-        M, T = (self.operand(e) for e in var.sizes)
-        table, posteriors, segment = self.changepoint_names(var)
-        outer = f"cp_target_{self.name(var)}"
-        self.w(f"if {lo} != 1 or {hi} != {T} or {M} < 0 or {M} > {T} - 1:")
-        self.w("    raise ValueError('changepoint series bounds')")
-        self.w(f"{table} = np.empty(({T}, {M} + 1))")
-        self.w(f"{outer} = target")
-        self.w(f"for {self.name(s.var)} in range(1, {T} + 1):")
-        self.w.indent()
-        self.w(f"for {segment} in range(1, {M} + 2):")
-        self.w.indent()
-        self.w("target = 0.0")
-        self.stmts(s.body)
-        self.w(f"{table}[{self.name(s.var)} - 1, {segment} - 1] = target")
-        self.w.dedent()
-        self.w.dedent()
-        if self.differentiating:
-            self.w(f"{posteriors} = np.empty({table}.shape)")
-            self.w(f"target = {outer} + KC.log_marginal_gradient({table}, {posteriors})")
-        else:
-            self.w(f"target = {outer} + KC.log_marginal({table})")
-
-    def s_ReverseChangepointFor(self, s: D.ReverseChangepointFor):
-        """The reverse of a changepoint series: the reversed body of step t in segment j,
-        in the reverse order of the forward sweep (the tape is LIFO), seeded with
-        d log marginal / d ell[t-1, j-1], the segment posterior of that cell (the
-        forward sweep computed them with the log marginal)."""
-        var = s.plan.var
-        table, weights, segment = self.changepoint_names(var)
-        outer = f"cp_seed_{self.name(var)}"
-        self.w(f"{outer} = seed")
-        self.w(f"for {self.name(s.var)} in range({table}.shape[0], 0, -1):")
-        self.w.indent()
-        self.w(f"for {segment} in range({table}.shape[1], 0, -1):")
-        self.w.indent()
-        self.w(f"seed = {outer} * {weights}[{self.name(s.var)} - 1, {segment} - 1]")
-        if not _reads_tape(s.body):
-            # a cell off the posterior's support adds nothing (most cells of a long
-            # series); with a tape every cell must still pop what it pushed
-            self.w("if seed == 0.0:")
-            self.w("    continue")
-        self.stmts(s.body)
-        self.w.dedent()
-        self.w.dedent()
-        self.w(f"seed = {outer}")
 
     def s_ReverseFor(self, s: D.ReverseFor):
         lo, hi = self.operand(s.lo), self.operand(s.hi)
@@ -326,9 +262,6 @@ class FunctionGen:
 
     def e_TargetSeed(self, e):
         return "seed"
-
-    def e_Segment(self, e: N.Segment):
-        return self.changepoint_names(e.var)[2]
 
     def e_Index(self, e: N.Index):
         base = self.operand(e.base)
@@ -515,17 +448,6 @@ class FunctionGen:
         if spec.kind == "upper":
             return f":{self.operand(spec.hi)}"
         raise Unsupported(f"a {spec.kind} index", span)
-
-
-def _reads_tape(stmts) -> bool:
-    """Does a reversed body pop saved values or branch decisions?"""
-    for s in stmts:
-        if isinstance(s, (D.Pop, D.ReverseIf, D.ReverseWhile, D.WithMask)):
-            return True
-        if any(isinstance(b, list) and _reads_tape(b)
-               for b in (getattr(s, "body", None), getattr(s, "then", None), getattr(s, "other", None))):
-            return True
-    return False
 
 
 def _indexed_type(t, brackets):
