@@ -1,11 +1,18 @@
-"""Forward + backward changepoint recursion (DESIGN §7) against naive enumeration.
+"""Forward + backward changepoint recursion (DESIGN §7): numpy reference, native
+kernels, and naive enumeration.
 
-Prints, for T in {1e3, 1e4, 1e5} and M in {1, 3, 10}, the time of the forward
-and backward passes (numpy, batch of one table), and for small T the time of
-enumerating every placement (O(T^M)) where it finishes.  Linear growth in T and
-in M is what the O(M T) recursion promises.
+Prints, for T in {1e3, 1e4, 1e5} and M in {1, 3, 10} plus the headline row
+T = 1e5, M = 5, the time of one table's forward and backward passes (the log
+marginal and its gradient, the segment posteriors: forward() and
+segment_posteriors()' reverse sweep) with numpy (stdlib/changepoint.py, batch
+of one table, as the reference backend runs it) and native
+(stdlib/native_changepoint.py), the native forward pass alone (the log
+marginal), and the native time per cell; then, for small T, the recursion
+against enumerating every placement (O(T^M)).  Linear growth in T and in M is
+what the O(M T) recursion promises.  Times are the best of --repeats runs
+(the machine is shared: the best run is the least disturbed).
 
-Run:  python benchmarks/changepoint_recursion.py [--repeats 3]
+Run:  python benchmarks/changepoint_recursion.py [--repeats 5]
 """
 import argparse
 import itertools
@@ -14,6 +21,7 @@ import time
 import numpy as np
 
 from ppl.stdlib import changepoint as C
+from ppl.stdlib import native_changepoint as NC
 
 
 def best(fn, repeats):
@@ -36,22 +44,32 @@ def enumerate_all(ell):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
     rng = np.random.default_rng(0)
-    print(f"{'T':>7s} {'M':>3s} {'forward+backward ms':>20s} {'per T*M us':>11s}")
-    for T in (1000, 10000, 100000):
-        for M in (1, 3, 10):
-            ell = rng.normal(size=(1, T, M + 1))
-            t = best(lambda: (C.forward(ell), C.backward(ell)), args.repeats)
-            print(f"{T:7d} {M:3d} {1e3 * t:20.2f} {1e6 * t / (T * (M + 1)):11.3f}")
+    NC.log_marginal_gradient(np.zeros((3, 2)), np.empty((3, 2)))     # compile (or load) first
+    NC.log_marginal(np.zeros((3, 2)))
+    print("forward + backward (log marginal and segment posteriors) of one T x (M+1) table")
+    print(f"{'T':>7s} {'M':>3s} {'numpy ms':>10s} {'native ms':>10s} {'numpy/native':>12s} "
+          f"{'native fwd ms':>13s} {'native ns/cell':>14s}")
+    rows = [(T, M) for T in (1000, 10000, 100000) for M in (1, 3, 10)] + [(100000, 5)]
+    for T, M in rows:
+        ell = rng.normal(size=(T, M + 1))
+        grad = np.empty_like(ell)
+        t_np = best(lambda: C.segment_posteriors(ell[None]), args.repeats)
+        t_nat = best(lambda: NC.log_marginal_gradient(ell, grad), args.repeats)
+        t_fwd = best(lambda: NC.log_marginal(ell), args.repeats)
+        head = "  <- headline (target < 10 ms native)" if (T, M) == (100000, 5) else ""
+        print(f"{T:7d} {M:3d} {1e3 * t_np:10.2f} {1e3 * t_nat:10.2f} {t_np / t_nat:12.0f} "
+              f"{1e3 * t_fwd:13.2f} {1e9 * t_nat / (T * (M + 1)):14.1f}{head}", flush=True)
     print()
-    print(f"{'T':>7s} {'M':>3s} {'recursion ms':>13s} {'enumeration ms':>15s}")
+    print(f"{'T':>7s} {'M':>3s} {'numpy recursion ms':>18s} {'native ms':>10s} {'enumeration ms':>15s}")
     for T, M in ((50, 1), (200, 1), (50, 2), (200, 2), (50, 3), (100, 3)):
         ell = rng.normal(size=(T, M + 1))
         t_rec = best(lambda: C.log_marginal(ell[None]), args.repeats)
+        t_nat = best(lambda: NC.log_marginal(ell), args.repeats)
         t_enum = best(lambda: enumerate_all(ell), 1)
-        print(f"{T:7d} {M:3d} {1e3 * t_rec:13.2f} {1e3 * t_enum:15.1f}")
+        print(f"{T:7d} {M:3d} {1e3 * t_rec:18.2f} {1e3 * t_nat:10.4f} {1e3 * t_enum:15.1f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -23,8 +23,15 @@ from conftest import EXAMPLES
 NATIVE = ["arK-arK", "diamonds-diamonds", "earnings-earn_height", "earnings-logearn_height",
           "eight_schools-eight_schools_noncentered", "garch-garch11", "influenza",
           "kidiq-kidscore_momiq", "low_dim_gauss_mix-low_dim_gauss_mix", "mesquite-logmesquite",
-          "nes1972-nes", "sblri-blr", "temperature", "textmsg"]
-ALL = sorted(os.listdir(EXAMPLES))
+          "nes1972-nes", "sblri-blr", "temperature", "textmsg",
+          "coal", "coal2", "coal3", "textmsg_changepoint", "mean_shift"]
+# coal and coal3 are coal2's model with one changepoint fewer/more, textmsg_changepoint
+# the same body with poisson_log: the same generated code up to sizes and one template,
+# each a compile of several seconds, so they run with the slow tests.
+_SLOW = {"coal", "coal3", "textmsg_changepoint"}
+ALL = [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW else n for n in sorted(os.listdir(EXAMPLES))]
+# mean_shift (T = 10,000) is costly in the reference backend: fewer draws
+DRAWS = {"mean_shift": 2}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -59,7 +66,7 @@ def test_density_and_gradient_agree_with_the_reference(name):
     if name in NATIVE:
         assert bn.backend == "numba", bn.backend_note
     d = br.param_unc_num()
-    theta = np.random.default_rng(7).uniform(-2, 2, size=(6, d))
+    theta = np.random.default_rng(7).uniform(-2, 2, size=(DRAWS.get(name, 6), d))
     lp_n, g_n = bn.log_density_gradient(theta)
     lp_r, g_r = br.log_density_gradient(theta)
     assert _rel(lp_n, lp_r) < 1e-10
@@ -77,6 +84,48 @@ def test_native_code_itself_ran():
     lp, g = bn._native.module.gradient(theta, True, *bn._native.data)
     lp_r, g_r = br.log_density_gradient(theta)
     assert _rel(lp, lp_r) < 1e-10 and _rel(g, g_r) < 1e-10
+
+
+def test_changepoint_series_run_natively():
+    """The changepoint examples' agreement above must not come from the fallback either:
+    the generated module itself, against the reference (whose segment posteriors are
+    the same reverse sweep in numpy)."""
+    for name, S in (("coal2", 4), ("mean_shift", 1)):
+        bn, br = _pair(name)
+        theta = np.random.default_rng(5).uniform(-2, 2, size=(S, br.param_unc_num()))
+        lp, g = bn._native.module.gradient(theta, True, *bn._native.data)
+        lp_r, g_r = br.log_density_gradient(theta)
+        assert _rel(lp, lp_r) < 1e-10 and _rel(g, g_r) < 1e-10
+
+
+def test_changepoint_series_with_locals_and_branches():
+    """A body that declares and reassigns a local under segment-dependent and data
+    branches: the forward sweep pushes values and branch decisions per step and
+    segment, the reverse pops them cell by cell in the opposite order (the reference
+    is checked against enumeration on this model in test_changepoints.py)."""
+    from test_changepoints import TAPED_SERIES, taped_series_data
+    data = taped_series_data()
+    m = ppl.compile(TAPED_SERIES)
+    bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")
+    assert bn.backend == "numba", bn.backend_note
+    theta = np.random.default_rng(4).uniform(-2, 2, size=(5, 4))
+    lp, g = bn._native.module.gradient(theta, True, *bn._native.data)
+    lp_r, g_r = br.log_density_gradient(theta)
+    assert _rel(lp, lp_r) < 1e-10 and _rel(g, g_r) < 1e-10
+    assert _rel(bn._native.module.density(theta, True, *bn._native.data), lp_r) < 1e-10
+
+
+def test_changepoint_series_that_cannot_fit_is_reported_by_the_reference():
+    """coal2's changepoints[2, T] with T = 2 has no placement: the native code stops and
+    the reference reports the declaration's line (the module is coal2's, from the cache)."""
+    path = os.path.join(EXAMPLES, "coal2", "model.ppl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bn = ppl.compile_file(path).bind({"T": 2, "D": [1, 3]}, backend="numba")
+    assert bn.backend == "numba", bn.backend_note
+    with pytest.raises(ppl.PPLError, match=r"changepoints\[2, 2\] needs 0 <= M <= T - 1") as err:
+        bn.log_density_gradient(np.zeros(3))
+    assert err.value.span.line == 12 and err.value.span.path.endswith("model.ppl")
 
 
 def test_guarded_model_branches_both_ways():

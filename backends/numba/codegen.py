@@ -26,6 +26,8 @@ from ppl.ir import nodes as N
 from ppl.stdlib import native
 from ppl.stdlib.distributions import Distribution
 
+from .changepoint_series import ChangepointSeries
+
 class Unsupported(Exception):
     def __init__(self, what: str, span=None):
         super().__init__(what)
@@ -56,12 +58,14 @@ class Writer:
         self.depth -= 1
 
 
-class FunctionGen:
+class FunctionGen(ChangepointSeries):
     """Generates one function body; ``names`` maps IR variables to identifiers."""
 
-    def __init__(self, module, w: Writer):  # module: backends.numba.module.ModuleGen
-        self.m = module
+    def __init__(self, module, w: Writer, differentiating: bool = False):
+        self.m = module  # backends.numba.module.ModuleGen
         self.w = w
+        # in a gradient function the forward sweep keeps what its reverse sweep needs
+        self.differentiating = differentiating
         self.counter = itertools.count()
         self.stacks: dict[tuple, str] = {}
 
@@ -143,9 +147,9 @@ class FunctionGen:
             self.block("else", other)
 
     def s_For(self, s: N.For):
-        if s.changepoint is not None:
-            raise Unsupported("a changepoint series (native recursion not generated yet)", s.span)
         lo, hi = self.operand(s.lo), self.operand(s.hi)
+        if s.changepoint is not None:
+            return self.changepoint_series(s, lo, hi)
         self.block(f"for {self.name(s.var)} in range({lo}, {hi} + 1)", s.body)
 
     def s_ReverseFor(self, s: D.ReverseFor):

@@ -1,8 +1,8 @@
 """Log density and gradient of a bound model through its generated native module.
 
 Everything else a bound model does (constraining draws, generated
-quantities, guard bookkeeping, forced guards, changepoint tables) stays with
-the reference backend it wraps.  Draws whose native value is not finite, and
+quantities, guard bookkeeping, forced guards, the changepoint tables and
+posteriors a fit reports) stays with the reference backend it wraps.  Draws whose native value is not finite, and
 batches where native code raised (an index out of range, a rejection), are
 re-evaluated by the reference backend, so messages and failure semantics are
 the reference's own.

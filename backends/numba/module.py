@@ -144,7 +144,7 @@ class ModuleGen:
         self.stack_inits = []
         self.local_inits = {}
         wg = Writer()
-        fg = FunctionGen(self, wg)
+        fg = FunctionGen(self, wg, differentiating=True)
         wg("target = 0.0")
         wg("seed = 1.0")
         self.constrain(wg, fg, keep=True)
@@ -216,6 +216,7 @@ import numpy as np
 from numba import njit, prange
 
 from ppl.stdlib import native as K
+from ppl.stdlib import native_changepoint as KC
 from ppl.backends.numba import runtime_transforms as T
 from ppl.backends.numba.runtime_transforms import ix as K_ix
 '''

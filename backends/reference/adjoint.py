@@ -122,11 +122,7 @@ class GradientInterpreter(Interpreter):
         var = s.plan.var
         ell = f.changepoint_tables[id(var)]
         T, M1 = ell.shape[1:]
-        alpha, beta = changepoint.forward(ell), changepoint.backward(ell)
-        total = alpha[:, T - 1, M1 - 1]
-        with np.errstate(all="ignore"):
-            weights = np.exp(alpha + beta - total[:, None, None])
-        weights = np.where(np.isfinite(weights), weights, 0.0)
+        weights = changepoint.segment_posteriors(ell)
         if time_expandable(s.plan.loop):
             return self._reverse_changepoint_all_lanes(s, var, weights, f)
         if lane_expandable(s.plan.loop):
@@ -152,6 +148,7 @@ class GradientInterpreter(Interpreter):
         """Reverse of the one-pass table: the reversed body once over S * J * T lanes."""
         S, T, J = weights.shape
         sub = lane_frame(f, J * T)
+        sub.env.update(f.changepoint_locals.get(id(var), {}))
         sub.segment[id(var)] = np.tile(np.repeat(np.arange(1, J + 1), S), T)
         sub.env[id(s.var)] = np.repeat(np.arange(1, T + 1), J * S)
         outer = [k for k in f.adjoint_ids if k in f.env]
@@ -170,6 +167,7 @@ class GradientInterpreter(Interpreter):
         the lane frame and their J copies are summed back after every step."""
         S, T, J = weights.shape
         sub = lane_frame(f, J)
+        sub.env.update(f.changepoint_locals.get(id(var), {}))
         sub.segment[id(var)] = np.repeat(np.arange(1, J + 1), S)
         outer = [k for k in f.adjoint_ids if k in f.env]
         seed = np.broadcast_to(np.asarray(f.target_seed, dtype=float), (S,))

@@ -78,6 +78,7 @@ class ChangepointLoops:
         sub.loop_keys.append(0)
         sub.loop_stops.append([np.zeros(sub.S, dtype=bool), np.zeros(sub.S, dtype=bool)])
         self.run(s.body, sub, sub.mask)
+        f.changepoint_locals[id(var)] = body_locals(s, sub)
         ell = sub.target.reshape(T, J, f.S).transpose(2, 0, 1).copy()
         failed = sub.failed.reshape(T * J, f.S).any(axis=0)
         if failed.any():
@@ -103,6 +104,7 @@ class ChangepointLoops:
             sub.loop_stops[-1] = [np.zeros(sub.S, dtype=bool), np.zeros(sub.S, dtype=bool)]
             self.run(s.body, sub, mask)
             ell[:, k, :] = sub.target.reshape(J, f.S).T
+        f.changepoint_locals[id(var)] = body_locals(s, sub)
         failed = sub.failed.reshape(J, f.S).any(axis=0)
         if failed.any():
             f.failed = f.failed | failed
@@ -115,6 +117,12 @@ def _data_only(e: N.Expr) -> bool:
     if isinstance(e, N.Load):
         return e.var.block in ("data", "transformed data")
     return all(_data_only(c) for c in N.children(e))
+
+
+def body_locals(loop: N.For, sub) -> dict:
+    """The values of the variables a changepoint loop's body declares, in a lane frame."""
+    own = {id(st.var) for st in N.walk_stmts(loop.body) if isinstance(st, N.Declare)}
+    return {k: v for k, v in sub.env.items() if k in own}
 
 
 def lane_expandable(loop: N.For) -> bool:

@@ -64,6 +64,9 @@ class Frame:
     adjoint_ids: set = field(default_factory=set)     # adjoint variables initialised in this frame
     segment: dict = field(default_factory=dict)       # id(changepoints var) -> segment of the current step
     changepoint_tables: dict = field(default_factory=dict)   # id(var) -> ell (S, T, M+1)
+    # id(var) -> the body's locals in the lane frame that filled the table: the
+    # reverse sweep's lane frame starts from them (its first pops need them)
+    changepoint_locals: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.target is None:
