@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ppl.ad import nodes as D
 from ppl.ir import nodes as N
+from ppl.ir.changepoints import data_only
 
 
 class ChangepointSeries:
@@ -37,6 +38,11 @@ class ChangepointSeries:
         outer = f"cp_target_{self.name(var)}"
         self.w(f"if {lo} != 1 or {hi} != {T} or {M} < 0 or {M} > {T} - 1:")
         self.w("    raise ValueError('changepoint series bounds')")
+        for k_expr, _ in s.changepoint.indices:
+            if data_only(k_expr):          # out of range: the reference reports it, located
+                k = self.operand(k_expr)
+                self.w(f"if {k} < 1 or {k} > {M}:")
+                self.w("    raise ValueError('changepoint index')")
         self.w(f"{table} = np.empty(({T}, {M} + 1))")
         self.w(f"{outer} = target")
         self.w(f"for {self.name(s.var)} in range(1, {T} + 1):")

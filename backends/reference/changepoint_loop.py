@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ppl.ir import nodes as N
+from ppl.ir.changepoints import data_only
 from ppl.stdlib import changepoint
 
 from .values import _uniform_int, runtime_error
@@ -32,7 +33,7 @@ class ChangepointLoops:
         if not 0 <= M <= T - 1:
             raise runtime_error(f"changepoints[{M}, {T}] needs 0 <= M <= T - 1", var.span)
         for k_expr, span in s.changepoint.indices:
-            if _data_only(k_expr):      # k depending on an inner loop is not checked here
+            if data_only(k_expr):      # k depending on an inner loop is not checked here
                 k = _uniform_int(self.eval(k_expr, f), k_expr.span, "k")
                 if not 1 <= k <= M:
                     raise runtime_error(f"{var.name}[{k}] is out of range: '{var.name}' holds {M} "
@@ -111,12 +112,6 @@ class ChangepointLoops:
             for lane, msg in sub.messages.items():
                 f.messages.setdefault(lane % f.S, msg)
         return ell
-
-
-def _data_only(e: N.Expr) -> bool:
-    if isinstance(e, N.Load):
-        return e.var.block in ("data", "transformed data")
-    return all(_data_only(c) for c in N.children(e))
 
 
 def body_locals(loop: N.For, sub) -> dict:

@@ -28,6 +28,14 @@ class ChangepointPlan:
     indices: list = field(default_factory=list)
 
 
+def data_only(e: N.Expr) -> bool:
+    """Whether an expression reads data alone (no loop index): a k of tau[k] that an
+    executor can check against 1..M before the series runs."""
+    if isinstance(e, N.Load):
+        return e.var.block in ("data", "transformed data")
+    return all(data_only(c) for c in N.children(e))
+
+
 def _is_cp_index(e, cps) -> bool:
     return isinstance(e, N.Index) and isinstance(e.base, N.Load) and e.base.var in cps
 
