@@ -127,14 +127,18 @@ class StoppingRule:
 
 
 def adam(phi0, estimator, elbo_estimate, rng, settings: OptimiserSettings, callback=None,
-         describe_failure=None):
+         describe_failure=None, loop=None):
     """Maximise the ELBO.  ``describe_failure(phi)`` returns (explanation, span or None) for the
     error raised when steps keep failing.  Ctrl-C ends the run early with ``trace.interrupted``
-    set and the parameters reached so far returned."""
+    set and the parameters reached so far returned.  ``loop``: a compiled loop
+    (ppl.infer.compiled_loop) running the iterations in place of the Python loop below."""
     trace = OptimiserTrace()
     state = {"phi": np.array(phi0, dtype=float)}
     try:
-        _adam_steps(state, trace, estimator, elbo_estimate, rng, settings, callback, describe_failure)
+        if loop is not None:
+            loop.steps(state, trace, elbo_estimate, rng, settings, callback, describe_failure)
+        else:
+            _adam_steps(state, trace, estimator, elbo_estimate, rng, settings, callback, describe_failure)
     except KeyboardInterrupt:
         trace.interrupted = True
     return state["phi"], trace

@@ -65,14 +65,16 @@ def available_memory() -> int:
 def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, seed=0,
           draws=1000, lr=0.1, tol_rel_obj=0.01, eval_elbo=100, elbo_samples=100,
           surfaces_per_step=0, boundary_samples=1, callback=None, init=None,
-          psis_resample=False) -> Fit:
+          psis_resample=False, compiled_loop=True) -> Fit:
     """Fit a Gaussian guide by stochastic gradient ascent on the ELBO.
 
     ``surfaces_per_step``: the boundary estimator visits this many guard
     surfaces per step, drawn uniformly without replacement and scaled by
     (number of surfaces / visited): unbiased, cheaper on models with many guard
     instances (0 visits all of them).  ``psis_resample``: resample the output draws
-    by Pareto-smoothed importance weights (see :meth:`Fit.from_guide`)."""
+    by Pareto-smoothed importance weights (see :meth:`Fit.from_guide`).  ``compiled_loop``: on the
+    numba backend with the reparam estimator, run the iterations in compiled code (the same
+    steps up to rounding; ppl.infer.compiled_loop); False keeps the Python loop."""
     if estimator not in ESTIMATOR_CHOICES:
         raise ValueError(f"estimator must be one of {ESTIMATOR_CHOICES}, not {estimator!r}")
     if guide not in GUIDES:
@@ -128,7 +130,11 @@ def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, se
         cause, span = first_failure(bm, point)
         return f"{cause} (at {parameter_values(bm, point)})", span
 
-    phi, trace = adam(phi, est, elbo_estimate, rng, settings, callback, describe)
+    loop = None
+    if compiled_loop:
+        from .compiled_loop import compiled_loop as native_loop
+        loop = native_loop(bm, guide_obj, est)
+    phi, trace = adam(phi, est, elbo_estimate, rng, settings, callback, describe, loop=loop)
     if trace.interrupted:
         warnings.warn(f"interrupted after {trace.iterations} of {iter} iterations: the fit is partial "
                       "(draws from the guide reached so far)", VIWarning, stacklevel=2)
@@ -136,7 +142,8 @@ def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, se
     fit.diagnostics["partial"] = bool(trace.interrupted)
     fit.settings = {"estimator": estimator, "guide": guide, "iter": iter, "samples": samples, "seed": seed,
                     "draws": draws, "lr": lr, "tol_rel_obj": tol_rel_obj, "eval_elbo": eval_elbo,
-                    "elbo_samples": elbo_samples, "psis_resample": psis_resample, "optimiser": asdict(settings)}
+                    "elbo_samples": elbo_samples, "psis_resample": psis_resample, "optimiser": asdict(settings),
+                    "loop": "compiled" if loop is not None else "python"}
     overflow = int(np.sum(np.isposinf(fit.log_p)))
     if overflow and not trace.interrupted:
         i = int(np.flatnonzero(np.isposinf(fit.log_p))[0])
