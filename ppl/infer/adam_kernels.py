@@ -98,11 +98,23 @@ def adam_step(phi, m, v, g, t, lr_scale, hyper, scratch):
 
 
 @njit(cache=True)
-def all_finite(x):
-    for v in x.ravel():
-        if not np.isfinite(v):
+def finite_draws(lp, grad):
+    """Whether every draw's log density and gradient is finite."""
+    S, d = grad.shape
+    for s in range(S):
+        if not np.isfinite(lp[s]):
             return False
+        for j in range(d):
+            if not np.isfinite(grad[s, j]):
+                return False
     return True
+
+
+@njit(cache=True)
+def record(history, k, phi):
+    """history[k] = phi, when a history is kept (it has rows)."""
+    if history.shape[0] > 0:
+        history[k, :] = phi
 
 
 @njit(cache=True)
@@ -117,7 +129,9 @@ def after_gradient(phi, m, v, counts, scale, eps, lp, grad, g, scratch, fullrank
         total += lp[s]
     elbo = total / S + entropy(phi, d, fullrank)
     elbo_gradient(phi, eps, grad, g, fullrank)
-    ok = np.isfinite(elbo) and all_finite(g)
+    ok = np.isfinite(elbo)
+    for i in range(g.shape[0]):
+        ok = ok and np.isfinite(g[i])
     if ok:
         ok = adam_step(phi, m, v, g, counts[0], scale[0], hyper, scratch)
     if ok:
