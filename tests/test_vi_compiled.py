@@ -176,7 +176,7 @@ def test_kernel_step_equals_reparam_and_adam_state(guide):
         phi_k, m_k, v_k = phi.copy(), state.m.copy(), state.v.copy()
         counts = np.array([state.t, 0, 0, 0])
         scale = np.array([state.lr_scale])
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", invalid="ignore"):
             g = g_obj.pathwise_grad(phi, eps, grad) + g_obj.entropy_grad(phi)
             ok = state.step(elbo, g)
         elbo_k = K.after_gradient(phi_k, m_k, v_k, counts, scale, eps, lp, grad, np.empty(phi.size),

@@ -143,13 +143,17 @@ class _Chunk:
     def run(self, hyper, max_failures, callback, describe_failure) -> bool:
         """True when the chunk's last iteration was accepted."""
         try:
-            self._run(hyper, max_failures, callback, describe_failure)
-        except BaseException:
+            failed = self._run(hyper, max_failures, callback)
+        except BaseException:           # Ctrl-C, or raised by a callback
             self.rewind(self.booked)
             raise
+        if failed:
+            self.rewind(self.booked)
+            raise failure_error(self.adam.failures, self.first + self.booked - 1, self.adam.phi, describe_failure)
         return bool(np.isfinite(self.elbos[-1]))
 
-    def _run(self, hyper, max_failures, callback, describe_failure):
+    def _run(self, hyper, max_failures, callback) -> bool:
+        """True when the run ends at max_failures consecutive rejected steps."""
         adam, trace, n = self.adam, self.trace, self.eps.shape[0]
         counts = np.zeros(4, np.int64)
         scale = np.ones(1)
@@ -180,8 +184,8 @@ class _Chunk:
                 k += 1
                 self.book(k - 1, k, callback)
             if adam.failures >= max_failures:
-                self.rewind(k)
-                raise failure_error(adam.failures, self.first + k - 1, adam.phi, describe_failure)
+                return True
+        return False
 
     def book(self, lo: int, hi: int, callback):
         """Record iterations lo .. hi - 1 of the chunk as the Python loop does, callbacks included."""
@@ -210,7 +214,7 @@ class _Chunk:
         self.rng.standard_normal((iterations,) + self.eps.shape[1:])
 
 
-def compiled_loop(bm, guide, estimator) -> Optional[CompiledLoop]:
+def compiled_loop_for(bm, guide, estimator) -> Optional[CompiledLoop]:
     """The compiled loop for this fit, or None when the Python loop has to run it: a model on the
     reference backend, or an estimator other than reparam (score, boundary)."""
     if bm._native is None or type(estimator) is not Reparam or guide.name not in ("meanfield", "fullrank"):

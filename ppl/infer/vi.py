@@ -132,8 +132,8 @@ def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, se
 
     loop = None
     if compiled_loop:
-        from .compiled_loop import compiled_loop as native_loop
-        loop = native_loop(bm, guide_obj, est)
+        from .compiled_loop import compiled_loop_for
+        loop = compiled_loop_for(bm, guide_obj, est)
     phi, trace = adam(phi, est, elbo_estimate, rng, settings, callback, describe, loop=loop)
     if trace.interrupted:
         warnings.warn(f"interrupted after {trace.iterations} of {iter} iterations: the fit is partial "
