@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit
 
 HALF_LOG_2PI_E = 0.5 * (1.0 + math.log(2.0 * math.pi))
@@ -84,16 +83,17 @@ def adam_step(phi, m, v, g, t, lr_scale, hyper, scratch):
     m_new, v_new, phi_new = scratch[0], scratch[1], scratch[2]
     c1 = 1 - beta1 ** float(t + 1)
     c2 = 1 - beta2 ** float(t + 1)
-    lr = lr0 * lr_scale / np.sqrt(1.0 + (t + 1) / decay)
+    lr = lr0 * lr_scale / math.sqrt(1.0 + (t + 1) / decay)
     for i in range(P):
         m_new[i] = beta1 * m[i] + (1 - beta1) * g[i]
         v_new[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-        phi_new[i] = phi[i] + lr * (m_new[i] / c1) / (np.sqrt(v_new[i] / c2) + adam_eps)
-        if not np.isfinite(phi_new[i]):
+        phi_new[i] = phi[i] + lr * (m_new[i] / c1) / (math.sqrt(v_new[i] / c2) + adam_eps)
+        if not math.isfinite(phi_new[i]):
             return False
-    m[:] = m_new
-    v[:] = v_new
-    phi[:] = phi_new
+    for i in range(P):      # element loops, not slice assignments: far quicker to compile
+        m[i] = m_new[i]
+        v[i] = v_new[i]
+        phi[i] = phi_new[i]
     return True
 
 
@@ -102,10 +102,10 @@ def finite_draws(lp, grad):
     """Whether every draw's log density and gradient is finite."""
     S, d = grad.shape
     for s in range(S):
-        if not np.isfinite(lp[s]):
+        if not math.isfinite(lp[s]):
             return False
         for j in range(d):
-            if not np.isfinite(grad[s, j]):
+            if not math.isfinite(grad[s, j]):
                 return False
     return True
 
@@ -114,7 +114,8 @@ def finite_draws(lp, grad):
 def record(history, k, phi):
     """history[k] = phi, when a history is kept (it has rows)."""
     if history.shape[0] > 0:
-        history[k, :] = phi
+        for i in range(phi.shape[0]):
+            history[k, i] = phi[i]
 
 
 @njit(cache=True)
@@ -129,9 +130,9 @@ def after_gradient(phi, m, v, counts, scale, eps, lp, grad, g, scratch, fullrank
         total += lp[s]
     elbo = total / S + entropy(phi, d, fullrank)
     elbo_gradient(phi, eps, grad, g, fullrank)
-    ok = np.isfinite(elbo)
+    ok = math.isfinite(elbo)
     for i in range(g.shape[0]):
-        ok = ok and np.isfinite(g[i])
+        ok = ok and math.isfinite(g[i])
     if ok:
         ok = adam_step(phi, m, v, g, counts[0], scale[0], hyper, scratch)
     if ok:
@@ -141,4 +142,4 @@ def after_gradient(phi, m, v, counts, scale, eps, lp, grad, g, scratch, fullrank
     counts[1] += 1
     counts[2] += 1
     scale[0] *= 0.5
-    return np.nan
+    return math.nan
