@@ -125,7 +125,7 @@ def main(argv=None):
                fmt(n_incl), fmt(total(warm)), ratio(total(warm), n_incl),
                "/".join(fmt(warm[k], 2) for k in ("compile_file", "bind", "infer"))]
         if args.cold:
-            row.append(fmt(total(cold)))
+            row.append(f"{fmt(total(cold))} ({'/'.join(fmt(cold[k], 2) for k in ('compile_file', 'bind', 'infer'))})")
         row += [fmt(elbo_under(bm_ref, *_guide_of(fit_c)), 5), fmt(nres["elbo"], 5) if nres else "-"]
         rows.append(row)
         print("  done", name, flush=True)
@@ -133,7 +133,7 @@ def main(argv=None):
                "python loop s", "compiled/numpyro", "python/compiled", "numpyro incl. s", "pplc warm s",
                "warm/numpyro incl.", "warm: parse/bind/infer s"]
     if args.cold:
-        headers.append("pplc cold s")
+        headers.append("pplc cold s (parse/bind/infer)")
     headers += ["pplc ELBO", "numpyro ELBO"]
     table(headers, rows)
     print(__doc__.split("Columns:")[1].strip())
