@@ -48,9 +48,10 @@ class Model:
                         "constraint": constraint_text(self.source, v)})
         return out
 
-    def infer(self, data=None, **options):
-        """Bind ``data`` and fit by variational inference: ``model.infer(data, iter=..., seed=...)``."""
-        return self.bind(data).infer(**options)
+    def infer(self, data=None, backend: Optional[str] = None, **options):
+        """Bind ``data`` and fit by variational inference: ``model.infer(data, iter=..., seed=...)``
+        (``backend`` as in :meth:`bind`)."""
+        return self.bind(data, backend=backend).infer(**options)
 
     def bind(self, data=None, seed: int = 0, backend: Optional[str] = None, printer=None) -> "BoundModel":
         """Bind data (a dict, a JSON string, or a path to a CmdStan JSON file).

@@ -38,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     inf.add_argument("--iter", type=int, default=10000, help="maximum optimisation steps")
     inf.add_argument("--samples", type=int, default=16, help="draws per gradient estimate")
     inf.add_argument("--estimator", choices=["auto", "reparam", "score", "boundary"], default="auto")
-    inf.add_argument("--guide", choices=["meanfield", "fullrank"], default="meanfield")
+    inf.add_argument("--guide", choices=["meanfield", "fullrank", "mixture"], default="meanfield")
+    inf.add_argument("--components", type=int, default=3,
+                     help="Gaussians in the mixture guide (--guide mixture)")
     inf.add_argument("--draws", type=int, default=1000, help="draws from the fitted guide")
     inf.add_argument("--lr", type=float, default=0.1, help="Adam step size")
     inf.add_argument("--surfaces-per-step", type=int, default=0,
@@ -206,7 +208,7 @@ def _run_infer(args, bound) -> int:
         fit = infer(bound, estimator=args.estimator, guide=args.guide, iter=args.iter,
                     samples=args.samples, seed=args.seed, draws=args.draws, lr=args.lr,
                     tol_rel_obj=args.tol_rel_obj, surfaces_per_step=args.surfaces_per_step,
-                    psis_resample=args.psis_resample,
+                    psis_resample=args.psis_resample, components=args.components,
                     callback=progress)
     progress.close(fit)
     for w in caught:
@@ -227,7 +229,7 @@ def _run_infer(args, bound) -> int:
 
 def _check_infer_options(args):
     import math
-    for name in ("iter", "samples", "draws"):
+    for name in ("iter", "samples", "draws", "components"):
         if getattr(args, name) < 1:
             raise UsageError(f"--{name} must be at least 1")
     if not (math.isfinite(args.lr) and args.lr > 0):

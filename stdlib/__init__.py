@@ -13,13 +13,19 @@ _SUFFIXES = ("lpdf", "lupdf", "lpmf", "lupmf", "rng")
 def lookup_callable(name: str):
     """Resolve a callable name to ``(kind, entry, suffix)``.
 
-    kind is 'function' (a math function) or 'dist' (a distribution; suffix
+    kind is 'function' (a math function), 'glm' (a GLM density, stdlib.glm;
+    suffix '' or 'lpdf'/'lupdf') or 'dist' (a distribution; suffix
     '' for the bare name used after '~', else 'lpdf'/'lupdf'/'lpmf'/'lupmf'/'rng').
     A density suffix that does not fit the distribution ('normal_lpmf') is None.
     """
     from .distributions import DISTRIBUTIONS
+    from .glm import GLMS
     if name in FUNCTIONS:
         return "function", FUNCTIONS[name], ""
+    if name in GLMS:
+        return "glm", GLMS[name], ""
+    if name.endswith(("_lpdf", "_lupdf")) and name.rpartition("_")[0] in GLMS:
+        return "glm", GLMS[name.rpartition("_")[0]], name.rpartition("_")[2]
     if name in DISTRIBUTIONS:
         return "dist", DISTRIBUTIONS[name], ""
     base, _, suffix = name.rpartition("_")
@@ -33,7 +39,8 @@ def lookup_callable(name: str):
 
 def known_names() -> list[str]:
     from .distributions import DISTRIBUTIONS
-    names = list(FUNCTIONS)
+    from .glm import GLMS
+    names = list(FUNCTIONS) + [f"{g}_lpdf" for g in GLMS]
     for d in DISTRIBUTIONS.values():
         names += [f"{d.name}_{'lpmf' if d.discrete else 'lpdf'}", f"{d.name}_rng"]
     return names

@@ -33,7 +33,9 @@ def lgamma(x):
 
 @njit(cache=True)
 def _digamma(x):
-    if x <= 0.0 and math.floor(x) == x:
+    if x == 0.0:
+        return -math.copysign(math.inf, x)    # the pole's one-sided limit, as scipy
+    if x < 0.0 and math.floor(x) == x:
         return math.nan
     result = 0.0
     if x < 0.0:
@@ -52,6 +54,30 @@ def _digamma(x):
 @vectorize(cache=True)
 def digamma(x):
     return _digamma(x)
+
+
+@njit(cache=True)
+def _trigamma_positive(x):
+    result = 0.0
+    while x < 10.0:
+        result += 1.0 / (x * x)
+        x += 1.0
+    r = 1.0 / (x * x)
+    # asymptotic series 1/x + 1/(2x^2) + sum_k B_2k / x^(2k+1)
+    series = r * (1.0 / 6 - r * (1.0 / 30 - r * (1.0 / 42 - r * (1.0 / 30 - r * (5.0 / 66 - r * (
+        691.0 / 2730 - r * 7.0 / 6))))))
+    return result + 1.0 / x + 0.5 * r + series / x
+
+
+@vectorize(cache=True)
+def trigamma(x):
+    if x <= 0.0 and math.floor(x) == x:
+        return math.inf if x == 0.0 else math.nan
+    if x < 0.0:
+        # reflection: psi1(1 - x) + psi1(x) = pi^2 / sin^2(pi x)
+        s = math.sin(math.pi * x)
+        return (math.pi * math.pi) / (s * s) - _trigamma_positive(1.0 - x)
+    return _trigamma_positive(x)
 
 
 @vectorize(cache=True)
@@ -99,11 +125,11 @@ def _ndtri(p):
         x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / \
             (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0)
     for _ in range(2):
+        # e = Phi(x) - p, through the tail that is not close to 1
         if p < 0.5:
             e = 0.5 * math.erfc(-x / math.sqrt(2.0)) - p
         else:
             e = (1.0 - p) - 0.5 * math.erfc(x / math.sqrt(2.0))
-            e = -e
         u = e * SQRT_2PI * math.exp(0.5 * x * x)
         x = x - u / (1.0 + 0.5 * x * u)
     return x
@@ -135,6 +161,27 @@ def log1m_exp(x):
     if x > -0.6931471805599453:
         return math.log(-math.expm1(x)) if x < 0.0 else (-math.inf if x == 0.0 else math.nan)
     return math.log1p(-math.exp(x))
+
+
+@vectorize(cache=True)
+def pow_dexponent(out, base):
+    # d base^e / d e = base^e log(base); 0 for base <= 0, as the numpy rule
+    return out * math.log(base) if base > 0.0 else 0.0
+
+
+@vectorize(cache=True)
+def lmultiply_dfirst(a, b):
+    # d a log(b) / d a = log(b), and 0 at a = b = 0 where a log(b) is 0 by definition
+    return 0.0 if a == 0.0 and b == 0.0 else math.log(b)
+
+
+@vectorize(cache=True)
+def lognormal(y, mu, sigma):
+    if y == 0.0:
+        return -math.inf    # Stan's LOG_ZERO at the edge of the support
+    logy = math.log(y)
+    z = (logy - mu) / sigma
+    return -0.5 * z * z - math.log(sigma) - LOG_SQRT_2PI - logy
 
 
 @vectorize(cache=True)
@@ -173,12 +220,6 @@ def log_sum_exp(x):
     return math.log(s) + m
 
 
-@njit(cache=True)
-def softmax(x):
-    m = log_sum_exp(x)
-    return np.exp(x - m)
-
-
 # ------------------------------------------------------------ elementwise
 # name -> (value template, (derivative template per argument...))
 FUNCTIONS = {
@@ -198,7 +239,7 @@ FUNCTIONS = {
     "log1m_inv_logit": ("K.log_inv_logit(-{0})", ("-{g} * K.inv_logit({0})",)),
     "log1m_exp": ("K.log1m_exp({0})", ("-{g} / np.expm1(-{0})",)),
     "lgamma": ("K.lgamma({0})", ("{g} * K.digamma({0})",)),
-    "digamma": ("K.digamma({0})", None),
+    "digamma": ("K.digamma({0})", ("{g} * K.trigamma({0})",)),
     "Phi": ("K.Phi({0})", ("{g} * np.exp(-0.5 * {0} * {0}) / K.SQRT_2PI",)),
     "inv_Phi": ("K.inv_Phi({0})", ("{g} * K.SQRT_2PI * np.exp(0.5 * {out} * {out})",)),
     "sin": ("np.sin({0})", ("{g} * np.cos({0})",)),
@@ -214,14 +255,14 @@ FUNCTIONS = {
     "step": ("K.step({0})", None),
     "floor": ("np.floor({0})", None),
     "ceil": ("np.ceil({0})", None),
-    "pow": ("np.power({0}, {1})", ("{g} * {1} * np.power({0}, {1} - 1.0)", "{g} * {out} * np.log({0})")),
-    "fmin": ("np.fmin({0}, {1})", None),
-    "fmax": ("np.fmax({0}, {1})", None),
+    "pow": ("np.power({0}, {1})", ("{g} * {1} * np.power({0}, {1} - 1.0)", "{g} * K.pow_dexponent({out}, {0})")),
+    "fmin": ("np.fmin({0}, {1})", ("{g} * (({0} <= {1}) | np.isnan({1}))", "{g} * (({1} < {0}) | np.isnan({0}))")),
+    "fmax": ("np.fmax({0}, {1})", ("{g} * (({0} >= {1}) | np.isnan({1}))", "{g} * (({1} > {0}) | np.isnan({0}))")),
     "lbeta": ("(K.lgamma({0}) + K.lgamma({1}) - K.lgamma({0} + {1}))",
               ("{g} * (K.digamma({0}) - K.digamma({0} + {1}))",
                "{g} * (K.digamma({1}) - K.digamma({0} + {1}))")),
-    "lmultiply": ("K.xlogy({0}, {1})", ("{g} * np.log({1})", "{g} * {0} / {1}")),
-    "multiply_log": ("K.xlogy({0}, {1})", ("{g} * np.log({1})", "{g} * {0} / {1}")),
+    "lmultiply": ("K.xlogy({0}, {1})", ("{g} * K.lmultiply_dfirst({0}, {1})", "{g} * {0} / {1}")),
+    "multiply_log": ("K.xlogy({0}, {1})", ("{g} * K.lmultiply_dfirst({0}, {1})", "{g} * {0} / {1}")),
     "log_sum_exp#2": ("K.logaddexp({0}, {1})", ("{g} * np.exp({0} - {out})", "{g} * np.exp({1} - {out})")),
     "log_sum_exp#1": ("K.log_sum_exp({0})", ("{g} * np.exp({0} - {out})",)),
     "log_mix#3": ("K.logaddexp(np.log({0}) + {1}, np.log1p(-{0}) + {2})",
@@ -236,7 +277,7 @@ FUNCTIONS = {
     "u-": ("(-{0})", ("-{g}",)),
     "u+": ("{0}", ("{g}",)),
     "^": ("np.power({0} * 1.0, {1})", ("{g} * {1} * np.power({0} * 1.0, {1} - 1.0)",
-                                       "{g} * {out} * np.log({0} * 1.0)")),
+                                       "{g} * K.pow_dexponent({out}, {0})")),
     "<": ("({0} < {1})", None), ">": ("({0} > {1})", None),
     "<=": ("({0} <= {1})", None), ">=": ("({0} >= {1})", None),
     "==": ("({0} == {1})", None), "!=": ("({0} != {1})", None),
@@ -274,7 +315,7 @@ DISTRIBUTIONS = {
                ("-2.0 * ({0} - {1}) / (({0} - {1}) ** 2 + {2} * {2})",
                 "2.0 * ({0} - {1}) / (({0} - {1}) ** 2 + {2} * {2})",
                 "(({0} - {1}) ** 2 - {2} * {2}) / ({2} * (({0} - {1}) ** 2 + {2} * {2}))")),
-    "lognormal": ("(-0.5 * ((np.log({0}) - {1}) / {2}) ** 2 - np.log({2}) - K.LOG_SQRT_2PI - np.log({0}))",
+    "lognormal": ("K.lognormal({0}, {1}, {2})",
                   ("-(1.0 + (np.log({0}) - {1}) / ({2} * {2})) / {0}",
                    "(np.log({0}) - {1}) / {2} / {2}",
                    "(((np.log({0}) - {1}) / {2}) - 1.0) * (((np.log({0}) - {1}) / {2}) + 1.0) / {2}")),

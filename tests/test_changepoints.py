@@ -142,26 +142,30 @@ def exact_coal_posterior(D, M):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("M", [1])
+@pytest.mark.parametrize("M", [1, 2])
 def test_coal_fit_matches_the_exact_posterior(M):
-    """Fitted (mean-field VI on the rates, tau summed out exactly): P(tau_k = t) averaged over
-    the guide's draws vs the closed form: total variation < 0.05 per changepoint, same mode;
-    posterior rate means within 2% of the exact ones."""
+    """Fitted (VI on the rates, tau summed out exactly): P(tau_k = t) averaged over the
+    guide's draws vs the closed form: total variation < 0.05 per changepoint, same mode;
+    posterior rate means within 2% of the exact ones.  One changepoint: mean-field.  Two:
+    the rates' posterior is a mixture over placements (the third rate's is bimodal), which
+    one Gaussian misses by 4-6%; a 3-component mixture guide with PSIS resampling of 8000
+    draws (ESS ~7000: the third rate's mean has a Monte Carlo sd of ~0.7%) holds it."""
     D = np.array(_coal()["D"])
     marg, rates = exact_coal_posterior(D, M)
     name = {1: "coal", 2: "coal2"}[M]
     d = os.path.join(EXAMPLES, name)
+    options = dict(seed=3, iter=3000, lr=0.05, tol_rel_obj=0.0, draws=1000) if M == 1 else \
+        dict(seed=3, iter=2000, lr=0.05, tol_rel_obj=0.0, draws=8000, guide="mixture", psis_resample=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = ppl.compile_file(os.path.join(d, "model.ppl")).infer(os.path.join(d, "data.json"), seed=3,
-                                                                   iter=3000, lr=0.05, tol_rel_obj=0.0)
+        fit = ppl.compile_file(os.path.join(d, "model.ppl")).infer(os.path.join(d, "data.json"), **options)
     got = fit.changepoints["tau"]
     for k in range(M):
         tv = 0.5 * np.abs(got["probabilities"][k] - marg[k]).sum()
         assert tv < 0.05, (k, tv)
         assert got["mode"][k] == int(np.argmax(marg[k])) + 1
     np.testing.assert_allclose(fit.draws["rate"].mean(axis=0), rates, rtol=0.02)
-    assert fit.draws["tau"].shape == (1000, M) and fit.draws["tau"].dtype.kind == "i"
+    assert fit.draws["tau"].shape == (options["draws"], M) and fit.draws["tau"].dtype.kind == "i"
     assert [c for c in fit.columns if c.startswith("tau.")] == [f"tau.{k + 1}" for k in range(M)]
 
 

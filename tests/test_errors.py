@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import ppl
@@ -318,6 +319,12 @@ PROGRAMS = [
      CP_HEAD + "model {\n  for (t in 1:T) D[t] ~ poisson(rate[segment(tau, t)]);\n"
      "  for (t in 1:T) target += t < tau[1];\n}\n",
      5, 28, r"'tau' is used in two different loops"),
+    ("changepoints_index_beyond_M",
+     CP_HEAD + "model { for (t in 1:T) D[t] ~ poisson(t < tau[2] ? rate[1] : rate[2]); }\n",
+     3, 43, r"tau\[2\] is out of range: 'tau' holds 1 changepoint \(indices 1\.\.1\)"),
+    ("changepoints_index_zero",
+     CP_HEAD + "model { for (t in 1:T) D[t] ~ poisson(tau[0] <= t ? rate[2] : rate[1]); }\n",
+     3, 39, r"tau\[0\] is out of range"),
 ]
 
 VALID_PROGRAMS = [
@@ -350,6 +357,22 @@ def test_program_error(name, source, line, col, pattern):
 @pytest.mark.parametrize("name, source", VALID_PROGRAMS, ids=[p[0] for p in VALID_PROGRAMS])
 def test_valid_program(name, source):
     ppl.compile(source, path=PATH)
+
+
+def test_changepoint_index_beyond_data_sized_M_is_located_at_run_time():
+    """With M from the data, k is checked when the series runs: a located error, not 'always true'."""
+    src = ("data { int T; int M; int K; array[T] int D; }\n"
+           "parameters { vector<lower=0>[2] rate; changepoints[M, T] tau; }\n"
+           "model { for (t in 1:T) D[t] ~ poisson(t < tau[K] ? rate[1] : rate[2]); }\n")
+    model = ppl.compile(src, path=PATH)
+    data = {"T": 6, "M": 2, "K": 3, "D": [1, 2, 3, 4, 5, 6]}
+    with pytest.raises(PPLError) as info:
+        model.bind(data).log_density([0.1, 0.2])
+    e = info.value
+    assert (e.span.line, e.span.col) == (3, 43)
+    assert "tau[3] is out of range: 'tau' holds 2 changepoints (indices 1..2)" in str(e)
+    data["K"] = 2              # in range: the density is finite
+    assert np.isfinite(model.bind(data).log_density([0.1, 0.2]))
 
 
 def test_one_mistake_one_error():

@@ -61,9 +61,10 @@ MORE_PROGRAMS = [
     ('target_assigned',
      'model { target = 1; }\n',
      1, 16, "unexpected '='; expected '\\(' or '\\+='"),
-    ('empty_index',
-     'data { array[3] real y; }\nmodel { target += y[]; }\n',
-     2, 21, "unexpected '\\]'; expected an expression"),
+    # (y[] is Stan's omitted index, valid: see test_language_expressions.py)
+    ('index_without_comma',
+     'data { array[3] real y; }\nmodel { target += y[1 2]; }\n',
+     2, 23, "unexpected number '2'; expected ',', ':', '\\]' or an operator"),
     ('unclosed_index',
      'data { array[3] real y; }\nmodel { target += y[1; }\n',
      2, 22, "unexpected ';'; expected ',', ':' or '\\]'"),

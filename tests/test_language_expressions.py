@@ -328,3 +328,60 @@ class TestComments:
         """
         bm = bind(src, {"N": 2, "y": [0.5, 1.0]})
         close(bm.log_density(np.array([0.2])), stats.norm.logpdf([0.5, 1.0], 0.2).sum())
+
+
+# ------------------------------------------------------ omitted index (x[, j])
+def test_omitted_index_parses_as_the_all_slice():
+    from ppl.frontend import ast as A
+    from ppl.frontend.parser import parse
+    prog = parse("model { target += M[, 2] + M[1, ] + v[] + A[2, , 1]; }")
+    kinds = []
+
+    def walk(node):
+        if isinstance(node, A.Index):
+            kinds.append([i.kind for i in node.indices])
+        for value in vars(node).values():
+            for x in value if isinstance(value, list) else [value]:
+                if isinstance(x, A.Node):
+                    walk(x)
+    for stmt in prog.block("model"):
+        walk(stmt)
+    assert sorted(kinds) == sorted([["all", "single"], ["single", "all"], ["all"],
+                                    ["single", "all", "single"]])
+
+
+def test_omitted_index_equals_colon_in_value_and_gradient():
+    """x[, j], x[i, ] and x[] against x[:, j], x[i, :] and x[:] (as rvalues
+    and assignment targets), in the log density and its gradient."""
+    template = """
+    data { vector[3] y; }
+    parameters { matrix[3, 2] M; vector[2] v; }
+    model {
+      matrix[3, 2] C;
+      C@1 = M;
+      C[@22] = M[@31] .* v[1];
+      y ~ normal(C[@42], 1);
+      target += normal_lpdf(M[2@5] | v@6, 2) + sum(C[@71]);
+    }
+    """
+    def fill(*parts):
+        text = template
+        for k, part in enumerate(parts, 1):
+            text = text.replace(f"@{k}", part)
+        return text
+    omitted = fill("[]", ", ", ", ", ", ", ", ", "[]", ", ")
+    colon = fill("[:]", ":, ", ":, ", ":, ", ", :", "[:]", ":, ")
+    data = {"y": [0.3, -1.2, 2.0]}
+    a, b = bind(omitted, data), bind(colon, data)
+    theta = np.random.default_rng(5).normal(size=(4, 8))
+    lp_a, g_a = a.log_density_gradient(theta)
+    lp_b, g_b = b.log_density_gradient(theta)
+    np.testing.assert_array_equal(lp_a, lp_b)
+    np.testing.assert_array_equal(g_a, g_b)
+    # and the value is the one written out with numpy (columns of M are theta[:, :3], theta[:, 3:6])
+    M = theta[:, :6].reshape(4, 2, 3).transpose(0, 2, 1)
+    v = theta[:, 6:]
+    col2 = M[:, :, 0] * v[:, :1]
+    want = (stats.norm.logpdf(np.array(data["y"])[None, :], col2, 1).sum(axis=1)
+            + stats.norm.logpdf(M[:, 1, :], v, 2).sum(axis=1) + M[:, :, 0].sum(axis=1))
+    np.testing.assert_allclose(lp_a, want, rtol=1e-12)

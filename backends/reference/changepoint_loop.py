@@ -31,6 +31,12 @@ class ChangepointLoops:
                                 f"(its T), not {lo}:{hi}", s.span)
         if not 0 <= M <= T - 1:
             raise runtime_error(f"changepoints[{M}, {T}] needs 0 <= M <= T - 1", var.span)
+        for k_expr, span in s.changepoint.indices:
+            if _data_only(k_expr):      # k depending on an inner loop is not checked here
+                k = _uniform_int(self.eval(k_expr, f), k_expr.span, "k")
+                if not 1 <= k <= M:
+                    raise runtime_error(f"{var.name}[{k}] is out of range: '{var.name}' holds {M} "
+                                        f"changepoint{'s' if M != 1 else ''} (indices 1..{M})", span)
         if time_expandable(s):
             ell = self._changepoint_table_all_lanes(s, var, T, M + 1, f)
         elif lane_expandable(s):
@@ -103,6 +109,12 @@ class ChangepointLoops:
             for lane, msg in sub.messages.items():
                 f.messages.setdefault(lane % f.S, msg)
         return ell
+
+
+def _data_only(e: N.Expr) -> bool:
+    if isinstance(e, N.Load):
+        return e.var.block in ("data", "transformed data")
+    return all(_data_only(c) for c in N.children(e))
 
 
 def lane_expandable(loop: N.For) -> bool:

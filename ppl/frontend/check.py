@@ -26,7 +26,7 @@ RNG_BLOCKS = {"transformed data", "generated quantities"}
 
 @dataclass
 class Callee:
-    """What a call resolved to: kind is 'function', 'lpdf', 'rng' or 'segment'."""
+    """What a call resolved to: kind is 'function', 'lpdf', 'glm', 'rng' or 'segment'."""
     kind: str
     entry: object
     suffix: str = ""
@@ -228,6 +228,13 @@ class Checker:
         if s.truncation is not None:
             self.error("truncation T[,] is not supported yet", s.truncation[3])
         entry = lookup_callable(s.dist)
+        if entry is not None and entry[0] == "glm":
+            if entry[2]:
+                self.error(f"'~ {s.dist}(...)' is not allowed: write '~ {entry[1].name}(...)' without the "
+                           f"'_{entry[2]}' suffix", s.dist_span)
+            self._check_glm_args(entry[1], [s.lhs, *s.args], s.dist_span)
+            s.fn = Callee("glm", entry[1])
+            return
         if entry is not None and entry[0] == "dist" and entry[2]:
             self.error(f"'~ {s.dist}(...)' is not allowed: write '~ {entry[1].name}(...)' without the "
                        f"'_{entry[2]}' suffix", s.dist_span)
@@ -243,6 +250,11 @@ class Checker:
         types = [self.expr(s.lhs)] + [self.expr(a) for a in s.args]
         self._check_distribution_args(dist, types, [s.lhs, *s.args], s.dist_span, s.dist)
         s.fn = Callee("lpdf", dist)
+
+    def _check_glm_args(self, glm, exprs, span):
+        problem = glm.check([self.expr(e) for e in exprs])
+        if problem is not None:
+            self.error(problem, span)
 
     def _check_distribution_args(self, dist, types, exprs, span, shown):
         from ppl.stdlib.signatures import ints_arg, reals_arg
@@ -525,6 +537,19 @@ class Checker:
                            e.name_span or e.span)
             self.error(unknown_callable_message(name, "function"), e.name_span or e.span)
         kind, obj, suffix = entry
+        if kind == "glm":
+            if not suffix:
+                self.error(f"'{name}' is a distribution: use '~ {name}(...)' or '{name}_lpdf(y | ...)'",
+                           e.name_span or e.span)
+            if suffix == "lupdf" and self.block != "model":
+                self.error(f"'{name}' drops constants and can only be used in the model block; "
+                           f"use '{obj.name}_lpdf' here", e.name_span or e.span)
+            if not e.conditional:
+                self.error(f"write '{name}(y | ...)': the variate is separated from the parameters by '|'",
+                           e.span)
+            self._check_glm_args(obj, e.args, e.name_span or e.span)
+            e.fn = Callee("glm", obj, suffix)
+            return REAL
         types = tuple(self.expr(a) for a in e.args)
         if kind == "dist" and not suffix:
             self.error(f"'{name}' is a distribution: use '~ {name}(...)' or '{name}_"

@@ -370,7 +370,10 @@ class _Builder(Transformer):
         return A.UnOp(self.sp(meta), "'", c[0])
 
     def index(self, meta, c):
-        return A.Index(self.sp(meta), c[0], c[1])
+        span = self.sp(meta)
+        # an omitted index (None from the grammar's optional item) is the all-slice ":"
+        items = [A.IndexItem(span, "all") if item is None else item for item in c[1]]
+        return A.Index(span, c[0], items)
 
     def indexes(self, meta, c):
         return list(c)

@@ -36,6 +36,23 @@ class Reparam:
         return elbo, g, 1
 
 
+class StratifiedReparam:
+    """``reparam`` for the mixture guide: ceil(samples / K) draws from each of its K
+    components per step (see guides.MeanFieldMixture.stratified_elbo_grad)."""
+    name = "reparam"
+
+    def __init__(self, bm, guide, samples: int):
+        self.bm, self.guide = bm, guide
+        self.per_component = -(-samples // guide.K)
+
+    def __call__(self, phi, rng):
+        eps = rng.standard_normal((self.guide.K, self.per_component, self.guide.d))
+        theta = self.guide.stratified_draws(phi, eps)
+        lp, grad = self.bm.log_density_gradient(theta)
+        elbo, g = self.guide.stratified_elbo_grad(phi, eps, theta, np.asarray(lp, dtype=float), grad)
+        return elbo, g, 1
+
+
 class Score:
     name = "score"
 

@@ -27,8 +27,7 @@ class Fit:
         replacement) by Pareto-smoothed importance weights p/q, as Stan's Pathfinder does,
         which corrects what a Gaussian guide cannot represent when k-hat is below 0.7."""
         fit = cls()
-        eps = rng.standard_normal((n_draws, guide.d))
-        theta = guide.transform(phi, eps)
+        theta = guide.draw(phi, rng, n_draws)
         log_p = np.asarray(bm.log_density(theta), dtype=float)
         log_g = np.asarray(guide.log_q(phi, theta), dtype=float)
         from .psis import psis_weights

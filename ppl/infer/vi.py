@@ -8,7 +8,7 @@ import numpy as np
 
 from .boundary import build_surfaces
 from .diagnose import first_failure, parameter_values
-from .estimators import ESTIMATORS
+from .estimators import ESTIMATORS, StratifiedReparam
 from .fit import Fit
 from .guides import GUIDES
 from .optimize import InferenceError, OptimiserSettings, adam
@@ -65,16 +65,21 @@ def available_memory() -> int:
 def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, seed=0,
           draws=1000, lr=0.1, tol_rel_obj=0.01, eval_elbo=100, elbo_samples=100,
           surfaces_per_step=0, boundary_samples=1, callback=None, init=None,
-          psis_resample=False, compiled_loop=True) -> Fit:
+          psis_resample=False, components=3, compiled_loop=True) -> Fit:
     """Fit a Gaussian guide by stochastic gradient ascent on the ELBO.
 
     ``surfaces_per_step``: the boundary estimator visits this many guard
     surfaces per step, drawn uniformly without replacement and scaled by
     (number of surfaces / visited): unbiased, cheaper on models with many guard
     instances (0 visits all of them).  ``psis_resample``: resample the output draws
-    by Pareto-smoothed importance weights (see :meth:`Fit.from_guide`).  ``compiled_loop``: on the
-    numba backend with the reparam estimator, run the iterations in compiled code (the same
-    steps up to rounding; ppl.infer.compiled_loop); False keeps the Python loop."""
+    by Pareto-smoothed importance weights (see :meth:`Fit.from_guide`).
+    ``guide="mixture"``: ``components`` mean-field Gaussians, each started from its
+    own random initial point, fitted with the reparameterisation estimator (best
+    with ``psis_resample``: the mixture covers what one Gaussian misses, the
+    weights correct the mode-seeking of KL(q || p)).  ``compiled_loop``: on the numba
+    backend with the reparam estimator and a meanfield or fullrank guide, run the
+    iterations in compiled code (the same steps up to rounding; ppl.infer.compiled_loop);
+    False keeps the Python loop."""
     if estimator not in ESTIMATOR_CHOICES:
         raise ValueError(f"estimator must be one of {ESTIMATOR_CHOICES}, not {estimator!r}")
     if guide not in GUIDES:
@@ -84,16 +89,23 @@ def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, se
         raise InferenceError("the model has no continuous parameters: there is nothing to infer")
     check_memory(d, max(samples, elbo_samples, draws))
     rng = np.random.default_rng(seed)
-    guide_obj = GUIDES[guide](d)
+    guide_obj = GUIDES[guide](d, components) if guide == "mixture" else GUIDES[guide](d)
     active_guards = [g for g in bm.guards if not g.measure_zero]
     if estimator == "auto":
-        estimator = "boundary" if active_guards else "reparam"
+        estimator = "boundary" if active_guards and guide != "mixture" else "reparam"
+    if guide == "mixture" and (estimator != "reparam" or active_guards):
+        why = (f"this model's density jumps at guard g{active_guards[0].id} (line {active_guards[0].line}), "
+               "which needs the boundary estimator") if active_guards else f"not with estimator='{estimator}'"
+        raise InferenceError(f"guide='mixture' is fitted with the reparameterisation estimator only: {why}; "
+                             "use guide='meanfield' or 'fullrank'")
     if estimator == "reparam" and active_guards:
         g = active_guards[0]
         warnings.warn(f"the 'reparam' estimator is biased for this model: its density jumps at guard "
                       f"g{g.id} (line {g.line}: {g.text}); use estimator='boundary'", VIWarning,
                       stacklevel=2)
     theta0 = initial_point(bm, rng) if init is None else np.asarray(init, dtype=float)
+    if guide == "mixture":        # distinct starts: identical components would stay identical
+        theta0 = np.stack([theta0] + [initial_point(bm, rng) for _ in range(components - 1)])
     phi = guide_obj.init(theta0)
     if estimator == "boundary":
         surfaces = build_surfaces(bm)
@@ -105,15 +117,16 @@ def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, se
                           "bisection, which misses crossings closer together than the grid spacing (0.1)", VIWarning,
                           stacklevel=2)
         est = ESTIMATORS["boundary"](bm, guide_obj, samples, surfaces, surfaces_per_step, boundary_samples)
+    elif guide == "mixture":
+        est = StratifiedReparam(bm, guide_obj, samples)
     else:
         est = ESTIMATORS[estimator](bm, guide_obj, samples)
     settings = OptimiserSettings(iter=iter, lr=lr, tol_rel_obj=tol_rel_obj, eval_elbo=eval_elbo,
                                  elbo_samples=elbo_samples)
 
     def elbo_estimate(phi, rng):
-        eps = rng.standard_normal((elbo_samples, d))
-        lp = bm.log_density(guide_obj.transform(phi, eps))
-        return float(np.mean(lp)) + guide_obj.entropy(phi)
+        theta = guide_obj.draw(phi, rng, elbo_samples)
+        return float(np.mean(bm.log_density(theta))) + guide_obj.entropy_estimate(phi, theta)
 
     def describe(phi):
         """(cause, span) when the optimiser cannot take a finite step from phi."""
@@ -122,8 +135,7 @@ def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, se
             return (f"the optimisation diverged (the guide's mean reached {np.max(np.abs(mean)):.3g} on the "
                     f"unconstrained scale): the step size lr = {lr:g} is too large, or the posterior is "
                     "improper; try a smaller --lr", None)
-        eps = rng.standard_normal((8, d))
-        theta = guide_obj.transform(phi, eps)
+        theta = guide_obj.draw(phi, rng, 8)
         lp = bm.log_density(theta)
         bad = np.flatnonzero(~np.isfinite(lp))
         point = theta[bad[0]] if bad.size else theta[0]
@@ -140,10 +152,11 @@ def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, se
                       "(draws from the guide reached so far)", VIWarning, stacklevel=2)
     fit = Fit.from_guide(bm, guide_obj, phi, trace, rng, draws, seed, psis_resample)
     fit.diagnostics["partial"] = bool(trace.interrupted)
-    fit.settings = {"estimator": estimator, "guide": guide, "iter": iter, "samples": samples, "seed": seed,
+    fit.settings = {"backend": bm.backend, "estimator": estimator, "guide": guide, "iter": iter, "samples": samples, "seed": seed,
                     "draws": draws, "lr": lr, "tol_rel_obj": tol_rel_obj, "eval_elbo": eval_elbo,
                     "elbo_samples": elbo_samples, "psis_resample": psis_resample, "optimiser": asdict(settings),
-                    "loop": "compiled" if loop is not None else "python"}
+                    "loop": "compiled" if loop is not None else "python",
+                    **({"components": components} if guide == "mixture" else {})}
     overflow = int(np.sum(np.isposinf(fit.log_p)))
     if overflow and not trace.interrupted:
         i = int(np.flatnonzero(np.isposinf(fit.log_p))[0])

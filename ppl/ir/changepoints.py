@@ -11,7 +11,7 @@ contribution for step t in segment j+1.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ppl.frontend.errors import PPLError
 from ppl.stdlib.operators import OPERATORS
@@ -23,6 +23,9 @@ from . import nodes as N
 class ChangepointPlan:
     var: N.Variable
     loop: N.For
+    # the k of each comparison t < tau[k] (an IR expression), checked against 1..M
+    # where M is known: here for literals, by the executor for data
+    indices: list = field(default_factory=list)
 
 
 def _is_cp_index(e, cps) -> bool:
@@ -62,12 +65,17 @@ def _rewrite_comparison(call: N.Call, loop_var: N.Variable, var: N.Variable):
     spec = b.indices[0] if len(b.indices) == 1 else None
     if spec is None or spec.kind != "single" or spec.lo.dep != N.DATA:
         raise PPLError(f"index {var.name} with a single data-only int: {var.name}[k]", b.span)
+    k, M = spec.lo, var.sizes[0] if var.sizes else None
+    if isinstance(k, N.Const) and isinstance(M, N.Const) and not 1 <= k.value <= M.value:
+        raise PPLError(f"{var.name}[{k.value}] is out of range: '{var.name}' holds {M.value} "
+                       f"changepoint{'s' if M.value != 1 else ''} (indices 1..{M.value})", b.span)
     seg = N.Segment(a.span, a.type, var, a)
     seg.dep = N.STEP
     # t < tau[k]  <=>  segment(tau, t) <= k ;  t >= tau[k]  <=>  segment(tau, t) > k
     call.fn = OPERATORS["<=" if op == "<" else ">"]
     call.args = [seg, spec.lo]
     call.guard = None
+    return spec.lo, b.span
 
 
 def plan(program: N.Program) -> list[ChangepointPlan]:
@@ -75,6 +83,7 @@ def plan(program: N.Program) -> list[ChangepointPlan]:
     if not cps:
         return []
     plans: dict[int, ChangepointPlan] = {}
+    indices: dict[int, list] = {}
 
     def check_block(stmts, where):
         for s in N.walk_stmts(stmts):
@@ -107,7 +116,7 @@ def plan(program: N.Program) -> list[ChangepointPlan]:
                             raise PPLError(f"segment({var.name}, ...) must be given the loop index "
                                            f"'{loop.var.name}' itself", node.t.span)
                     else:
-                        _rewrite_comparison(node, loop.var, var)
+                        indices.setdefault(id(var), []).append(_rewrite_comparison(node, loop.var, var))
                     prev = plans.get(id(var))
                     if prev is not None and prev.loop is not loop:
                         raise PPLError(f"'{var.name}' is used in two different loops; all its uses must "
@@ -116,7 +125,7 @@ def plan(program: N.Program) -> list[ChangepointPlan]:
                         if other.loop is loop and other.var is not var:
                             raise PPLError(f"'{var.name}' and '{other.var.name}' are used in the same loop; "
                                            "independent changepoint series need separate loops", node.span)
-                    plans[id(var)] = ChangepointPlan(var, loop)
+                    plans[id(var)] = ChangepointPlan(var, loop, indices.setdefault(id(var), []))
             if isinstance(s, N.For):
                 if loop is None and depth_ok:
                     visit(s.body, s, True)

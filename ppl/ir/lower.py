@@ -80,6 +80,8 @@ class Lowerer:
             return N.Segment(e.span, INT, self.variable(e.args[0].decl), args[1])
         if callee.kind == "lpdf":
             return N.Lpdf(e.span, REAL, callee.entry, args)
+        if callee.kind == "glm":
+            return _glm_density(e.span, callee.entry, args)
         if callee.kind == "rng":
             return N.Rng(e.span, e.type, callee.entry, args)
         return N.Call(e.span, e.type, callee.entry, args)
@@ -115,6 +117,9 @@ class Lowerer:
         return [N.Assign(s.span, v, idx, value)]
 
     def s_Tilde(self, s: A.Tilde):
+        if s.fn.kind == "glm":
+            args = [self.expr(s.lhs), *[self.expr(a) for a in s.args]]
+            return [N.TargetAdd(s.span, _glm_density(s.span, s.fn.entry, args))]
         lp = N.Lpdf(s.span, REAL, s.fn.entry, [self.expr(s.lhs), *[self.expr(a) for a in s.args]])
         return [N.TargetAdd(s.span, lp)]
 
@@ -176,3 +181,14 @@ def lower(program: A.Program, source: str = "") -> N.Program:
     gq = lw.body(program.block("generated quantities"))
     return N.Program(program.path, source, data, td, top_vars("transformed data"), params, tp,
                      top_vars("transformed parameters"), model, gq, top_vars("generated quantities"))
+
+
+def _glm_density(span, glm, args) -> N.Lpdf:
+    """A GLM density (stdlib.glm) as its family's density at the linear
+    predictor ``alpha + x * beta``."""
+    from ppl.stdlib.distributions import DISTRIBUTIONS
+    y, x, alpha, beta, *rest = args
+    times, plus = OPERATORS["*"], OPERATORS["+"]
+    xb = N.Call(span, times.resolve((x.type, beta.type)), times, [x, beta])
+    mu = N.Call(span, plus.resolve((alpha.type, xb.type)), plus, [alpha, xb])
+    return N.Lpdf(span, REAL, DISTRIBUTIONS[glm.family], [y, mu, *rest])
