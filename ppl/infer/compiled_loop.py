@@ -86,7 +86,7 @@ class CompiledLoop:
         from ppl.backends.numba import cache
         source = LOOP_SOURCE.format(kernels=_kernels_hash(), model=native.module.__name__,
                                     done=DONE, max_failures=MAX_FAILURES, in_python=IN_PYTHON)
-        self.module, self.path = cache.load(source)
+        self.module, _ = cache.load(source)
         self.data = tuple(native.data)
         self.guide = guide
         self.estimator = estimator
