@@ -25,7 +25,10 @@ class Reparam:
         self.bm, self.guide, self.samples = bm, guide, samples
 
     def __call__(self, phi, rng):
-        eps = rng.standard_normal((self.samples, self.guide.d))
+        return self.at(phi, rng.standard_normal((self.samples, self.guide.d)))
+
+    def at(self, phi, eps):
+        """The estimate from the given standard normal draws ``eps`` (samples, d)."""
         theta = self.guide.transform(phi, eps)
         lp, grad = self.bm.log_density_gradient(theta)
         elbo = float(np.mean(lp)) + self.guide.entropy(phi)

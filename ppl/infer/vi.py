@@ -65,7 +65,7 @@ def available_memory() -> int:
 def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, seed=0,
           draws=1000, lr=0.1, tol_rel_obj=0.01, eval_elbo=100, elbo_samples=100,
           surfaces_per_step=0, boundary_samples=1, callback=None, init=None,
-          psis_resample=False, components=3) -> Fit:
+          psis_resample=False, components=3, compiled_loop=True) -> Fit:
     """Fit a Gaussian guide by stochastic gradient ascent on the ELBO.
 
     ``surfaces_per_step``: the boundary estimator visits this many guard
@@ -76,7 +76,10 @@ def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, se
     ``guide="mixture"``: ``components`` mean-field Gaussians, each started from its
     own random initial point, fitted with the reparameterisation estimator (best
     with ``psis_resample``: the mixture covers what one Gaussian misses, the
-    weights correct the mode-seeking of KL(q || p))."""
+    weights correct the mode-seeking of KL(q || p)).  ``compiled_loop``: on the numba
+    backend with the reparam estimator and a meanfield or fullrank guide, run the
+    iterations in compiled code (the same steps up to rounding; ppl.infer.compiled_loop);
+    False keeps the Python loop."""
     if estimator not in ESTIMATOR_CHOICES:
         raise ValueError(f"estimator must be one of {ESTIMATOR_CHOICES}, not {estimator!r}")
     if guide not in GUIDES:
@@ -139,7 +142,11 @@ def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, se
         cause, span = first_failure(bm, point)
         return f"{cause} (at {parameter_values(bm, point)})", span
 
-    phi, trace = adam(phi, est, elbo_estimate, rng, settings, callback, describe)
+    loop = None
+    if compiled_loop:
+        from .compiled_loop import compiled_loop_for
+        loop = compiled_loop_for(bm, guide_obj, est)
+    phi, trace = adam(phi, est, elbo_estimate, rng, settings, callback, describe, loop=loop)
     if trace.interrupted:
         warnings.warn(f"interrupted after {trace.iterations} of {iter} iterations: the fit is partial "
                       "(draws from the guide reached so far)", VIWarning, stacklevel=2)
@@ -148,6 +155,7 @@ def infer(bm, *, estimator="auto", guide="meanfield", iter=10000, samples=16, se
     fit.settings = {"backend": bm.backend, "estimator": estimator, "guide": guide, "iter": iter, "samples": samples, "seed": seed,
                     "draws": draws, "lr": lr, "tol_rel_obj": tol_rel_obj, "eval_elbo": eval_elbo,
                     "elbo_samples": elbo_samples, "psis_resample": psis_resample, "optimiser": asdict(settings),
+                    "loop": "compiled" if loop is not None else "python",
                     **({"components": components} if guide == "mixture" else {})}
     overflow = int(np.sum(np.isposinf(fit.log_p)))
     if overflow and not trace.interrupted:
