@@ -9,7 +9,10 @@ of one table, as the reference backend runs it) and native
 (stdlib/native_changepoint.py), the native forward pass alone (the log
 marginal), and the native time per cell; then, for small T, the recursion
 against enumerating every placement (O(T^M)).  Linear growth in T and in M is
-what the O(M T) recursion promises.  Times are the best of --repeats runs
+what the O(M T) recursion promises.  The column "numpy a+b" is the other way
+to the gradient DESIGN §7 allows: the backward recursion beta in log space,
+then exp(alpha + beta - total); the reverse sweep of the forward pass (what
+pplc uses: AD through the recursion) is compared with it in the same run.  Times are the best of --repeats runs
 (the machine is shared: the best run is the least disturbed).
 
 Run:  python benchmarks/changepoint_recursion.py [--repeats 5]
@@ -42,6 +45,14 @@ def enumerate_all(ell):
     return np.logaddexp.reduce(total)
 
 
+def alpha_beta_posteriors(ell):
+    """The segment posteriors by the backward recursion: exp(alpha + beta - total)."""
+    T, M1 = ell.shape[-2:]
+    alpha, beta = C.forward(ell), C.backward(ell)
+    with np.errstate(invalid="ignore"):
+        return np.exp(alpha + beta - alpha[..., T - 1, M1 - 1][..., None, None])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=5)
@@ -50,17 +61,18 @@ def main():
     NC.log_marginal_gradient(np.zeros((3, 2)), np.empty((3, 2)))     # compile (or load) first
     NC.log_marginal(np.zeros((3, 2)))
     print("forward + backward (log marginal and segment posteriors) of one T x (M+1) table")
-    print(f"{'T':>7s} {'M':>3s} {'numpy ms':>10s} {'native ms':>10s} {'numpy/native':>12s} "
-          f"{'native fwd ms':>13s} {'native ns/cell':>14s}")
+    print(f"{'T':>7s} {'M':>3s} {'numpy ms':>10s} {'numpy a+b ms':>12s} {'native ms':>10s} "
+          f"{'numpy/native':>12s} {'native fwd ms':>13s} {'native ns/cell':>14s}")
     rows = [(T, M) for T in (1000, 10000, 100000) for M in (1, 3, 10)] + [(100000, 5)]
     for T, M in rows:
         ell = rng.normal(size=(T, M + 1))
         grad = np.empty_like(ell)
         t_np = best(lambda: C.segment_posteriors(ell[None]), args.repeats)
+        t_ab = best(lambda: alpha_beta_posteriors(ell[None]), args.repeats)
         t_nat = best(lambda: NC.log_marginal_gradient(ell, grad), args.repeats)
         t_fwd = best(lambda: NC.log_marginal(ell), args.repeats)
         head = "  <- headline (target < 10 ms native)" if (T, M) == (100000, 5) else ""
-        print(f"{T:7d} {M:3d} {1e3 * t_np:10.2f} {1e3 * t_nat:10.2f} {t_np / t_nat:12.0f} "
+        print(f"{T:7d} {M:3d} {1e3 * t_np:10.2f} {1e3 * t_ab:12.2f} {1e3 * t_nat:10.2f} {t_np / t_nat:12.0f} "
               f"{1e3 * t_fwd:13.2f} {1e9 * t_nat / (T * (M + 1)):14.1f}{head}", flush=True)
     print()
     print(f"{'T':>7s} {'M':>3s} {'numpy recursion ms':>18s} {'native ms':>10s} {'enumeration ms':>15s}")
