@@ -18,18 +18,23 @@ from .codegen import Unsupported
 from .module import ModuleGen
 
 
+def generated_source(bound):
+    """The generated module's source for a bound model and the data variables its
+    functions take, in order (raises Unsupported)."""
+    p = bound.program
+    for slot in bound.slots:
+        if slot.var.type.shape == "matrix":
+            raise Unsupported("a matrix parameter", slot.var.span)
+        if slot.var.type.ndims and slot.var.type.shape != "scalar":
+            raise Unsupported("an array of vectors as a parameter", slot.var.span)
+    data_vars = [v for v in [*p.data, *p.transformed_data_vars] if id(v) in bound.data_env]
+    return ModuleGen(p, bound.slots, data_vars, gradient_program(p)).source(), data_vars
+
+
 class NativeModel:
     def __init__(self, bound):
         self.ref = bound
-        p = bound.program
-        for slot in bound.slots:
-            if slot.var.type.shape == "matrix":
-                raise Unsupported("a matrix parameter", slot.var.span)
-            if slot.var.type.ndims and slot.var.type.shape != "scalar":
-                raise Unsupported("an array of vectors as a parameter", slot.var.span)
-        data_vars = [v for v in [*p.data, *p.transformed_data_vars] if id(v) in bound.data_env]
-        self.gen = ModuleGen(p, bound.slots, data_vars, gradient_program(p))
-        self.source = self.gen.source()
+        self.source, data_vars = generated_source(bound)
         self.module, self.path = cache.load(self.source)
         self.data = tuple(_native_value(v, bound.data_env[id(v)]) for v in data_vars)
         self.dim = bound.dim
