@@ -171,19 +171,33 @@ class ModuleGen:
 
 
 _TEMP_DEF = re.compile(r"^\s*((?:v__t|_e)\d+) = ")
+_SUM_DEF = re.compile(r"^\s*(_acc\d+) = 0\.0$")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def drop_dead_temporaries(lines: list[str]) -> list[str]:
     """Remove assignments to temporaries nobody reads (the reverse sweep recomputes
     every smooth sub-expression; those only a derivative rule with ``out`` needs are
-    dead otherwise).  Temporaries are assigned once and have no side effects."""
+    dead otherwise), and fused sums nobody reads (``_accN = 0.0``, its loop and the
+    loop's one ``_accN += ...`` line: the reverse sweep's recomputed log densities).
+    Temporaries are assigned once and have no side effects."""
     while True:
         counts: dict[str, int] = {}
         for line in lines:
             for w in _WORD.findall(line):
                 counts[w] = counts.get(w, 0) + 1
-        keep = [ln for ln in lines if not ((m := _TEMP_DEF.match(ln)) and counts[m.group(1)] == 1)]
+        keep = []
+        skip = 0
+        for ln in lines:
+            if skip:
+                skip -= 1
+                continue
+            if (m := _TEMP_DEF.match(ln)) and counts[m.group(1)] == 1:
+                continue
+            if (m := _SUM_DEF.match(ln)) and counts[m.group(1)] == 2:
+                skip = 2     # the loop header and its body line
+                continue
+            keep.append(ln)
         if len(keep) == len(lines):
             return lines
         lines = keep
