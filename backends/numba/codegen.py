@@ -212,6 +212,10 @@ class FunctionGen:
             self.w(f"{a}[{self.target_index(s.indices, s.adj, s.span)}] = 0.0")
 
     def s_Accumulate(self, s: D.Accumulate):
+        row = self.m.batched.deferred_adjoint(s, self.m.adjoint_of)
+        if row is not None:
+            self.w(f"{row} += {self.operand(s.value.g)}")
+            return
         a = self.name(s.adj)
         vr = rank(s.value.type)
         tr0 = rank(s.adj.type) if not s.indices else rank(_indexed_type(s.adj.type, s.indices))
@@ -318,6 +322,9 @@ class FunctionGen:
         return code
 
     def matmul(self, e: N.Call):
+        row = self.m.batched.product(e)
+        if row is not None:
+            return row
         a, b = (self.operand(x) for x in e.args)
         return f"np.dot({a}, {b})"
 

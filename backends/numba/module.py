@@ -5,7 +5,11 @@ unconstrained draw, Jacobians included, from the model's IR),
 ``gradient_one(theta, grad, jacobian, <data...>)`` (the same value and its
 gradient written into ``grad``, from the AD program of ppl.ad: the forward
 sweep with its tape, the reverse sweep, then the transforms' vector-Jacobian
-products), and ``density`` / ``gradient`` over a batch ``(S, d)``.
+products), and ``density`` / ``gradient(thetas, jacobian, work, <data...>,
+<derived...>)`` over a batch ``(S, d)``, with ``work`` a float64 buffer of at
+least ``S * work_per_draw`` elements the caller keeps between calls, where
+``work_per_draw, derived = prepare(<data...>)`` (derived: transposed data
+matrices; see backends/numba/batched.py).
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import re
 
 from ppl.ir import nodes as N
 
+from .batched import BatchedProducts
 from .codegen import FunctionGen, Unsupported, Writer
 
 class ModuleGen:
@@ -27,6 +32,7 @@ class ModuleGen:
         self._used: set[str] = set()
         self.stack_inits: list = []
         self.local_inits: dict = {}     # name -> (rank, base): defined before any push
+        self.batched = BatchedProducts(slots, self.name)    # of the function being generated
 
     def name(self, v: N.Variable) -> str:
         n = self._names.get(id(v))
@@ -127,6 +133,9 @@ class ModuleGen:
             else:
                 w(f"grad[{slot.offset}] = {ua}")
 
+    def adjoint_of(self, v: N.Variable):
+        return self.gp.adjoints.get(id(v))
+
     def source(self) -> str:
         p = self.program
         # density
@@ -140,9 +149,11 @@ class ModuleGen:
         density_lines = wd.lines
         density_stacks = list(self.stack_inits)
         density_locals = dict(self.local_inits)
+        density_batched = self.batched
         # gradient
         self.stack_inits = []
         self.local_inits = {}
+        self.batched = BatchedProducts(self.slots, self.name)
         wg = Writer()
         fg = FunctionGen(self, wg)
         wg("target = 0.0")
@@ -157,17 +168,49 @@ class ModuleGen:
         out = [HEADER]
         da = self.data_args()
         out.append(f"@njit(cache=True, fastmath={FASTMATH})")
-        out.append(f"def density_one(theta, jacobian{da}):")
+        out.append(f"def density_one(theta, jacobian{da}{density_batched.arguments()}):")
         out += _stack_init_lines(density_stacks, density_locals)
         out += density_lines
         out.append("")
         out.append(f"@njit(cache=True, fastmath={FASTMATH})")
-        out.append(f"def gradient_one(theta, grad, jacobian{da}):")
+        out.append(f"def gradient_one(theta, grad, jacobian{da}{self.batched.arguments()}):")
         out += _stack_init_lines(self.stack_inits, self.local_inits)
         out += grad_lines
         out.append("")
-        out.append(BATCH.format(da=da))
+        derived = sorted(density_batched.transposed() | self.batched.transposed())
+        out += _batch_function("density", da, density_batched, derived)
+        out += _batch_function("gradient", da, self.batched, derived)
+        out += _prepare_function(da, density_batched, self.batched, derived)
         return "\n".join(out) + "\n"
+
+
+def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list) -> list[str]:
+    """``density(thetas, jacobian, work, <data>, <derived>)`` / ``gradient(...)``: the
+    per-draw function over a batch (S, d), with the batched products around the loop."""
+    dd = "".join(f", {x}_T" for x in derived)
+    lines = ["", "", "@njit(cache=True)", f"def {kind}(thetas, jacobian, work{da}{dd}):",
+             "    S = thetas.shape[0]", "    out = np.empty(S)"]
+    if kind == "gradient":
+        lines.append("    grads = np.zeros(thetas.shape)")
+    lines += batched.before_loop()
+    lines.append("    for s in range(S):")
+    grad = "grads[s], " if kind == "gradient" else ""
+    lines.append(f"        out[s] = {kind}_one(thetas[s], {grad}jacobian{da}{batched.row_arguments()})")
+    if kind == "gradient":
+        lines += batched.after_loop()
+        lines.append("    return out, grads")
+    else:
+        lines.append("    return out")
+    return lines
+
+
+def _prepare_function(da: str, density: BatchedProducts, gradient: BatchedProducts,
+                      derived: list) -> list[str]:
+    """``prepare(<data>)``: the elements of ``work`` one draw needs (density or gradient)
+    and the derived data the batch functions take after the data."""
+    return ["", "", "@njit(cache=True)", f"def prepare({da[2:]}):",
+            f"    work_per_draw = max({density.work_per_draw()}, {gradient.work_per_draw()})",
+            f"    return work_per_draw, ({''.join(f'np.ascontiguousarray({x}.T), ' for x in derived)})"]
 
 
 _TEMP_DEF = re.compile(r"^\s*((?:v__t|_e)\d+) = ")
@@ -232,26 +275,7 @@ import numpy as np
 from numba import njit, prange
 
 from ppl.stdlib import native as K
+from ppl.backends.numba import runtime_linalg as L
 from ppl.backends.numba import runtime_transforms as T
 from ppl.backends.numba.runtime_transforms import ix as K_ix
-'''
-
-BATCH = '''
-@njit(cache=True)
-def density(thetas, jacobian{da}):
-    S = thetas.shape[0]
-    out = np.empty(S)
-    for s in range(S):
-        out[s] = density_one(thetas[s], jacobian{da})
-    return out
-
-
-@njit(cache=True)
-def gradient(thetas, jacobian{da}):
-    S = thetas.shape[0]
-    out = np.empty(S)
-    grads = np.zeros(thetas.shape)
-    for s in range(S):
-        out[s] = gradient_one(thetas[s], grads[s], jacobian{da})
-    return out, grads
 '''
