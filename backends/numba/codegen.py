@@ -26,6 +26,8 @@ from ppl.ir import nodes as N
 from ppl.stdlib import native
 from ppl.stdlib.distributions import Distribution
 
+from .aliasing import loaded_variables
+
 class Unsupported(Exception):
     def __init__(self, what: str, span=None):
         super().__init__(what)
@@ -59,11 +61,16 @@ class Writer:
 class FunctionGen:
     """Generates one function body; ``names`` maps IR variables to identifiers."""
 
-    def __init__(self, module, w: Writer):  # module: backends.numba.module.ModuleGen
+    def __init__(self, module, w: Writer, mutated: set[int]):  # module: backends.numba.module.ModuleGen
         self.m = module
         self.w = w
         self.counter = itertools.count()
         self.stacks: dict[tuple, str] = {}
+        self.mutated = mutated      # ids of the variables the function updates in place
+
+    def shares_safely(self, target: N.Variable, value: N.Expr) -> bool:
+        """Can ``target`` share the array ``value`` evaluates to (no copy)?"""
+        return id(target) not in self.mutated and not (loaded_variables(value) & self.mutated)
 
     # ---------------------------------------------------------------- names
     def name(self, v: N.Variable) -> str:
@@ -113,12 +120,17 @@ class FunctionGen:
                     value = f"float({value})"
                 self.w(f"{tgt} = {value}")
             else:
-                # a fresh array is taken as it is; a name or a view is copied (targets
-                # are updated in place later)
+                # a fresh array is taken as it is; a name or a view is copied when the
+                # target or what it shares is updated in place anywhere in the function
                 fresh = not value.isidentifier() and \
                     not isinstance(s.value, (N.Index, N.Select, D.BuildAdjoint, D.SelectAdjoint)) and \
                     not (isinstance(s.value, N.Call) and s.value.fn.name == "u+")
-                self.w(f"{tgt} = {value}" if fresh else f"{tgt} = np.ascontiguousarray({value}).copy()")
+                if fresh:
+                    self.w(f"{tgt} = {value}")
+                elif self.shares_safely(v, s.value):
+                    self.w(f"{tgt} = np.ascontiguousarray({value})")
+                else:
+                    self.w(f"{tgt} = np.ascontiguousarray({value}).copy()")
             return
         self.w(f"{tgt}[{self.target_index(s.indices, v, s.span)}] = {value}")
 

@@ -17,6 +17,7 @@ import re
 
 from ppl.ir import nodes as N
 
+from .aliasing import mutated_variables
 from .batched import BatchedProducts
 from .codegen import FunctionGen, Unsupported, Writer
 
@@ -68,7 +69,7 @@ class ModuleGen:
             uname = f"u_{k}"
             w(f"{uname} = {u}")
             if tname is None:
-                w(f"{x} = {uname}{'.copy()' if slot.shape else ''}")
+                w(f"{x} = {uname}{'.copy()' if slot.shape and id(v) in fg.mutated else ''}")
                 continue
             args = [fg.operand(a) for a in c.args()]
             if keep:
@@ -140,7 +141,7 @@ class ModuleGen:
         p = self.program
         # density
         wd = Writer()
-        fd = FunctionGen(self, wd)
+        fd = FunctionGen(self, wd, mutated_variables([*p.transformed_parameters, *p.model]))
         wd("target = 0.0")
         self.constrain(wd, fd, keep=False)
         fd.stmts(p.transformed_parameters)
@@ -155,7 +156,8 @@ class ModuleGen:
         self.local_inits = {}
         self.batched = BatchedProducts(self.slots, self.name)
         wg = Writer()
-        fg = FunctionGen(self, wg)
+        bound_stmts = [st for _, stmts in self.gp.bound_reverse.values() for st in stmts]
+        fg = FunctionGen(self, wg, mutated_variables([*self.gp.forward, *self.gp.reverse, *bound_stmts]))
         wg("target = 0.0")
         wg("seed = 1.0")
         self.constrain(wg, fg, keep=True)
