@@ -98,7 +98,8 @@ class FunctionGen:
 
     def s_Declare(self, s: N.Declare):
         v = s.var
-        self.m.local_inits[self.name(v)] = (rank(v.type), v.type.base)
+        if self.w.depth > 1:    # defined before the block too, for Numba's typing
+            self.m.local_inits[self.name(v)] = (rank(v.type), v.type.base)
         dims = [self.operand(e) for e in [*v.array_sizes, *v.sizes]]
         r = rank(v.type)
         if len(dims) != r:
@@ -194,6 +195,8 @@ class FunctionGen:
         return name
 
     def s_Push(self, s: D.Push):
+        if id(s) in self.m.untaped:
+            return
         self.m.local_inits[self.name(s.var)] = (rank(s.var.type), s.var.type.base)
         st = self.stack(s)
         cur = self.name(s.var)
@@ -203,6 +206,8 @@ class FunctionGen:
         self.w(f"{st}.append({cur}{'.copy()' if r else ''})")
 
     def s_Pop(self, s: D.Pop):
+        if id(s) in self.m.untaped:
+            return
         st = self.stack(s)
         if s.indices:
             self.w(f"{self.name(s.var)}[{self.target_index(s.indices, s.var, s.span)}] = {st}.pop()")
@@ -327,8 +332,12 @@ class FunctionGen:
         entry = native.FUNCTIONS.get(key) or native.FUNCTIONS.get(name)
         if entry is None:
             raise Unsupported(f"function {name}", e.span)
-        args = [self.operand(a) for a in e.args]
-        code = entry[0].format(*args)
+        template = entry[0]
+        # an array operand the template uses once is written inline, so that Numba
+        # fuses the elementwise chain into one loop instead of one array per step
+        args = [f"({self.expr(a)})" if rank(a.type) and rank(e.type) and template.count(f"{{{i}}}") == 1
+                else self.operand(a) for i, a in enumerate(e.args)]
+        code = template.format(*args)
         if name in ("<", ">", "<=", ">=", "==", "!=", "!", "&&", "||"):
             code = f"int({code})"
         return code

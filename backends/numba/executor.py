@@ -72,13 +72,13 @@ class NativeModel:
         if force or t is None or not self._density_native:
             return self.ref.log_density(theta, jacobian, force)
         try:
-            lp = self.module.density(t, bool(jacobian), self.work(len(t)), *self.data)
+            lp, finite = self.module.density(t, bool(jacobian), self.work(len(t)), *self.data)
         except Exception as e:
             if isinstance(e, NumbaError):    # not compilable: do not try again
                 self._density_native = False
             return self.ref.log_density(theta, jacobian, force)
-        bad = ~np.isfinite(lp)
-        if bad.any():
+        if not finite:
+            bad = ~np.isfinite(lp)
             lp[bad] = self.ref.log_density(t[bad], jacobian)
         return float(lp[0]) if single else lp
 
@@ -88,11 +88,11 @@ class NativeModel:
         if force or t is None:
             return reference(self.ref, theta, jacobian, force)
         try:
-            lp, grad = self.module.gradient(t, bool(jacobian), self.work(len(t)), *self.data)
+            lp, grad, finite = self.module.gradient(t, bool(jacobian), self.work(len(t)), *self.data)
         except Exception:
             return reference(self.ref, theta, jacobian, force)
-        bad = ~np.isfinite(lp) | ~np.all(np.isfinite(grad), axis=1)
-        if bad.any():
+        if not finite:
+            bad = ~np.isfinite(lp) | ~np.all(np.isfinite(grad), axis=1)
             lp[bad], grad[bad] = reference(self.ref, t[bad], jacobian)
         if single:
             return float(lp[0]), grad[0]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from ppl.ad import nodes as D
 from ppl.ir import nodes as N
 
 from .aliasing import mutated_variables
@@ -34,6 +35,7 @@ class ModuleGen:
         self.stack_inits: list = []
         self.local_inits: dict = {}     # name -> (rank, base): defined before any push
         self.batched = BatchedProducts(slots, self.name)    # of the function being generated
+        self.untaped = _untaped_declarations(gradient_program.forward, gradient_program.reverse)
 
     def name(self, v: N.Variable) -> str:
         n = self._names.get(id(v))
@@ -129,7 +131,9 @@ class ModuleGen:
                 for sv, sd in zip(seed_vars, seeds):
                     w(f"{self.name(sv)} = {sd}")
                 fg.stmts(stmts)
-            if slot.shape:
+            if len(slot.shape) == 1:
+                w(f"grad[{slot.offset}:{slot.offset + slot.size}] = {ua}")
+            elif slot.shape:
                 w(f"grad[{slot.offset}:{slot.offset + slot.size}] = np.ravel({ua})")
             else:
                 w(f"grad[{slot.offset}] = {ua}")
@@ -171,12 +175,12 @@ class ModuleGen:
         da = self.data_args()
         out.append(f"@njit(cache=True, fastmath={FASTMATH})")
         out.append(f"def density_one(theta, jacobian{da}{density_batched.arguments()}):")
-        out += _stack_init_lines(density_stacks, density_locals)
+        out += _stack_init_lines(density_stacks, density_locals, density_lines)
         out += density_lines
         out.append("")
         out.append(f"@njit(cache=True, fastmath={FASTMATH})")
         out.append(f"def gradient_one(theta, grad, jacobian{da}{self.batched.arguments()}):")
-        out += _stack_init_lines(self.stack_inits, self.local_inits)
+        out += _stack_init_lines(self.stack_inits, self.local_inits, grad_lines)
         out += grad_lines
         out.append("")
         derived = sorted(density_batched.transposed() | self.batched.transposed())
@@ -195,14 +199,19 @@ def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list)
     if kind == "gradient":
         lines.append("    grads = np.zeros(thetas.shape)")
     lines += batched.before_loop()
+    lines.append("    finite = True")
     lines.append("    for s in range(S):")
     grad = "grads[s], " if kind == "gradient" else ""
     lines.append(f"        out[s] = {kind}_one(thetas[s], {grad}jacobian{da}{batched.row_arguments()})")
     if kind == "gradient":
         lines += batched.after_loop()
-        lines.append("    return out, grads")
+        lines += ["    for s in range(S):",
+                  "        finite = finite and np.isfinite(out[s]) and np.all(np.isfinite(grads[s]))",
+                  "    return out, grads, finite"]
     else:
-        lines.append("    return out")
+        lines += ["    for s in range(S):",
+                  "        finite = finite and np.isfinite(out[s])",
+                  "    return out, finite"]
     return lines
 
 
@@ -213,6 +222,20 @@ def _prepare_function(da: str, density: BatchedProducts, gradient: BatchedProduc
     return ["", "", "@njit(cache=True)", f"def prepare({da[2:]}):",
             f"    work_per_draw = max({density.work_per_draw()}, {gradient.work_per_draw()})",
             f"    return work_per_draw, ({''.join(f'np.ascontiguousarray({x}.T), ' for x in derived)})"]
+
+
+def _untaped_declarations(forward, reverse) -> set[int]:
+    """ids of the Push/Pop pairs that save a variable's value just before its
+    declaration at the top level: nothing reads that value (the declaration starts
+    the variable's life), so the pair, and its tape, can go."""
+    out: set[int] = set()
+    for push, decl in zip(forward, forward[1:]):
+        if isinstance(push, D.Push) and not push.indices and isinstance(decl, N.Declare) \
+                and decl.var is push.var:
+            pops = [s for s in reverse if isinstance(s, D.Pop) and s.var is push.var and not s.indices]
+            if pops:     # the last one restores what this push saved
+                out.update((id(push), id(pops[-1])))
+    return out
 
 
 _TEMP_DEF = re.compile(r"^\s*((?:v__t|_e)\d+) = ")
@@ -243,13 +266,33 @@ def drop_dead_temporaries(lines: list[str]) -> list[str]:
                 skip = 2     # the loop header and its body line
                 continue
             keep.append(ln)
+        keep = _drop_overwritten_fills(keep)
         if len(keep) == len(lines):
             return lines
         lines = keep
 
 
-def _stack_init_lines(inits, local_inits) -> list[str]:
-    lines = ["    branches = [True]", "    branches.pop()"]
+_ASSIGN = re.compile(r"^(\s*)(v_\w+) = (.*)$")
+
+
+def _drop_overwritten_fills(lines: list[str]) -> list[str]:
+    """Drop a declaration's fill (``x = np.full(...)``) when the next line assigns
+    all of ``x`` anew without reading it."""
+    out = []
+    for i, ln in enumerate(lines):
+        m = _ASSIGN.match(ln)
+        if m and m.group(3).startswith("np.full(") and i + 1 < len(lines):
+            n = _ASSIGN.match(lines[i + 1])
+            if n and n.group(1) == m.group(1) and n.group(2) == m.group(2) \
+                    and m.group(2) not in _WORD.findall(n.group(3)):
+                continue
+        out.append(ln)
+    return out
+
+
+def _stack_init_lines(inits, local_inits, body) -> list[str]:
+    uses_branches = any("branches." in ln for ln in body)
+    lines = ["    branches = [True]", "    branches.pop()"] if uses_branches else []
     for name, (r, base) in local_inits.items():
         dtype = "np.int64" if base == "int" else "np.float64"
         lines.append(f"    {name} = " + (("0" if base == "int" else "0.0") if r == 0 else
