@@ -141,3 +141,23 @@ def test_generated_source_is_the_same_in_every_process():
                              text=True, env=env, check=True)
         digests.add(out.stdout.strip())
     assert len(digests) == 1
+
+
+@pytest.mark.parametrize("S, K, N", [(5, 7, 1100), (2, 4, 3), (1, 1, 600), (0, 3, 5)])
+def test_batched_product_kernels_against_numpy(S, K, N):
+    """The blocked kernels of the batched data-matrix products (odd S, K not a
+    multiple of 4, N across block edges), on non-contiguous draws and gradient
+    columns as the batch functions pass them."""
+    from ppl.backends.numba import runtime_linalg as L
+    rng = np.random.default_rng(S * 100 + K)
+    x = rng.normal(size=(N, K))
+    thetas = rng.normal(size=(S, K + 2))
+    out = np.full((S, N), np.nan)
+    L.rows_times(thetas[:, 1:K + 1], np.ascontiguousarray(x.T), out)
+    assert np.allclose(out, thetas[:, 1:K + 1] @ x.T, rtol=1e-12, atol=1e-12)
+    g = rng.normal(size=(S, N))
+    grads = rng.normal(size=(S, K + 2))
+    expected = grads.copy()
+    expected[:, 1:K + 1] += g @ x
+    L.add_rows_times_transpose(g, np.ascontiguousarray(x.T), grads[:, 1:K + 1])
+    assert np.allclose(grads, expected, rtol=1e-12, atol=1e-12)
