@@ -203,16 +203,27 @@ class FunctionGen:
         if s.indices:
             cur = f"{cur}[{self.target_index(s.indices, s.var, s.span)}]"
         r = rank(s.var.type) if not s.indices else rank(_indexed_type(s.var.type, s.indices))
-        self.w(f"{st}.append({cur}{'.copy()' if r else ''})")
+        if r == 0:      # scalars: an array and a count (a list's append is a call)
+            self.w(f"if {st}_n == {st}.shape[0]:")
+            self.w(f"    {st} = T.grown({st})")
+            self.w(f"{st}[{st}_n] = {cur}")
+            self.w(f"{st}_n += 1")
+        else:
+            self.w(f"{st}.append({cur}.copy())")
 
     def s_Pop(self, s: D.Pop):
         if id(s) in self.m.untaped:
             return
         st = self.stack(s)
-        if s.indices:
-            self.w(f"{self.name(s.var)}[{self.target_index(s.indices, s.var, s.span)}] = {st}.pop()")
+        if s.var.type.rank == 0 or (s.indices and rank(_indexed_type(s.var.type, s.indices)) == 0):
+            self.w(f"{st}_n -= 1")
+            value = f"{st}[{st}_n]"
         else:
-            self.w(f"{self.name(s.var)} = {st}.pop()")
+            value = f"{st}.pop()"
+        if s.indices:
+            self.w(f"{self.name(s.var)}[{self.target_index(s.indices, s.var, s.span)}] = {value}")
+        else:
+            self.w(f"{self.name(s.var)} = {value}")
 
     # -------------------------------------------------------------- adjoints
     def s_InitAdjoint(self, s: D.InitAdjoint):
