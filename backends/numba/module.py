@@ -299,7 +299,7 @@ def _stack_init_lines(inits, local_inits, body) -> list[str]:
                                           f"np.zeros(({', '.join(['0'] * r)},), dtype={dtype})"))
     for name, r, base in inits:
         if r == 0:
-            lines.append(f"    {name} = np.empty(64, dtype={'np.int64' if base == 'int' else 'np.float64'})")
+            lines.append(f"    {name} = np.empty(1024, dtype={'np.int64' if base == 'int' else 'np.float64'})")
             lines.append(f"    {name}_n = 0")
             continue
         else:
