@@ -161,3 +161,28 @@ def test_batched_product_kernels_against_numpy(S, K, N):
     expected[:, 1:K + 1] += g @ x
     L.add_rows_times_transpose(g, np.ascontiguousarray(x.T), grads[:, 1:K + 1])
     assert np.allclose(grads, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_non_finite_draws_are_flagged_and_redone_by_the_reference():
+    """The batch functions say whether every draw was finite; draws that were not
+    are re-evaluated by the reference backend, the others kept."""
+    src = ("parameters { real x; vector[2] z; }\n"
+           "model { target += log(x); z ~ normal(x, 1); x ~ normal(0, 1); }\n")
+    m = ppl.compile(src, path="m.ppl")
+    bn, br = m.bind({}, backend="numba"), m.bind({}, backend="numpy")
+    assert bn.backend == "numba"
+    native = bn._native
+    good = np.array([[1.0, 0.1, 0.2], [2.0, -1.0, 1.0]])
+    mixed = np.array([[1.0, 0.1, 0.2], [-1.0, 0.3, 0.1], [2.0, -1.0, 1.0]])
+    assert native.module.gradient(good, True, native.work(2), *native.data)[2]
+    assert not native.module.gradient(mixed, True, native.work(3), *native.data)[2]
+    assert not native.module.density(mixed, True, native.work(3), *native.data)[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lp, g = bn.log_density_gradient(mixed)
+        lp_r, g_r = br.log_density_gradient(mixed)
+        lp_d = bn.log_density(mixed)
+    assert np.isnan(lp[1]) and np.isnan(lp_r[1]) and np.isnan(lp_d[1])
+    keep = [0, 2]
+    assert _rel(lp[keep], lp_r[keep]) < 1e-10 and _rel(g[keep], g_r[keep]) < 1e-10
+    assert _rel(lp_d[keep], lp_r[keep]) < 1e-10
