@@ -83,6 +83,8 @@ class BatchedProducts:
         return " + ".join(rows) if rows else "0"
 
     def before_loop(self) -> list[str]:
+        if not (self.products or self.adjoints):
+            return []
         lines = ["    _at = 0"]
         for table, init in ((self.products, None), (self.adjoints, "0.0")):
             for key, n in table.items():

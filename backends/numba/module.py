@@ -199,17 +199,16 @@ def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list)
     if kind == "gradient":
         lines.append("    grads = np.zeros(thetas.shape)")
     lines += batched.before_loop()
-    lines.append("    finite = True")
     lines.append("    for s in range(S):")
     grad = "grads[s], " if kind == "gradient" else ""
     lines.append(f"        out[s] = {kind}_one(thetas[s], {grad}jacobian{da}{batched.row_arguments()})")
     if kind == "gradient":
         lines += batched.after_loop()
-        lines += ["    for s in range(S):",
+        lines += ["    finite = True", "    for s in range(S):",
                   "        finite = finite and np.isfinite(out[s]) and np.all(np.isfinite(grads[s]))",
                   "    return out, grads, finite"]
     else:
-        lines += ["    for s in range(S):",
+        lines += ["    finite = True", "    for s in range(S):",
                   "        finite = finite and np.isfinite(out[s])",
                   "    return out, finite"]
     return lines
@@ -298,14 +297,12 @@ def _stack_init_lines(inits, local_inits, body) -> list[str]:
         lines.append(f"    {name} = " + (("0" if base == "int" else "0.0") if r == 0 else
                                           f"np.zeros(({', '.join(['0'] * r)},), dtype={dtype})"))
     for name, r, base in inits:
-        if r == 0:
-            lines.append(f"    {name} = np.empty(1024, dtype={'np.int64' if base == 'int' else 'np.float64'})")
-            lines.append(f"    {name}_n = 0")
-            continue
-        else:
-            proto = f"np.zeros(({', '.join(['1'] * r)},), dtype={'np.int64' if base == 'int' else 'np.float64'})"
-        lines.append(f"    {name} = [{proto}]")
-        lines.append(f"    {name}.pop()")
+        dtype = "np.int64" if base == "int" else "np.float64"
+        if r == 0:      # scalars: an array and a count (see FunctionGen.s_Push)
+            lines += [f"    {name} = np.empty(1024, dtype={dtype})", f"    {name}_n = 0"]
+        else:           # arrays: a list, typed by a prototype
+            lines += [f"    {name} = [np.zeros(({', '.join(['1'] * r)},), dtype={dtype})]",
+                      f"    {name}.pop()"]
     return lines
 
 
