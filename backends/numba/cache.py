@@ -19,14 +19,7 @@ import tempfile
 import llvmlite
 import numba
 
-
-def cache_dir() -> str:
-    d = os.environ.get("PPLC_CACHE_DIR")
-    if not d:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        d = os.path.join(base, "pplc")
-    os.makedirs(d, exist_ok=True)
-    return d
+from ppl.cachedir import cache_dir
 
 
 def _toolchain() -> str:

@@ -26,6 +26,7 @@ from ppl.ir import nodes as N
 from ppl.stdlib import native
 from ppl.stdlib.distributions import Distribution
 
+from .aliasing import loaded_variables
 from .changepoint_series import ChangepointSeries
 
 class Unsupported(Exception):
@@ -61,13 +62,18 @@ class Writer:
 class FunctionGen(ChangepointSeries):
     """Generates one function body; ``names`` maps IR variables to identifiers."""
 
-    def __init__(self, module, w: Writer, differentiating: bool = False):
+    def __init__(self, module, w: Writer, mutated: set[int], differentiating: bool = False):
         self.m = module  # backends.numba.module.ModuleGen
         self.w = w
         # in a gradient function the forward sweep keeps what its reverse sweep needs
         self.differentiating = differentiating
         self.counter = itertools.count()
         self.stacks: dict[tuple, str] = {}
+        self.mutated = mutated      # ids of the variables the function updates in place
+
+    def shares_safely(self, target: N.Variable, value: N.Expr) -> bool:
+        """Can ``target`` share the array ``value`` evaluates to (no copy)?"""
+        return id(target) not in self.mutated and not (loaded_variables(value) & self.mutated)
 
     # ---------------------------------------------------------------- names
     def name(self, v: N.Variable) -> str:
@@ -95,7 +101,8 @@ class FunctionGen(ChangepointSeries):
 
     def s_Declare(self, s: N.Declare):
         v = s.var
-        self.m.local_inits[self.name(v)] = (rank(v.type), v.type.base)
+        if self.w.depth > 1:    # defined before the block too, for Numba's typing
+            self.m.local_inits[self.name(v)] = (rank(v.type), v.type.base)
         dims = [self.operand(e) for e in [*v.array_sizes, *v.sizes]]
         r = rank(v.type)
         if len(dims) != r:
@@ -117,12 +124,17 @@ class FunctionGen(ChangepointSeries):
                     value = f"float({value})"
                 self.w(f"{tgt} = {value}")
             else:
-                # a fresh array is taken as it is; a name or a view is copied (targets
-                # are updated in place later)
+                # a fresh array is taken as it is; a name or a view is copied when the
+                # target or what it shares is updated in place anywhere in the function
                 fresh = not value.isidentifier() and \
                     not isinstance(s.value, (N.Index, N.Select, D.BuildAdjoint, D.SelectAdjoint)) and \
                     not (isinstance(s.value, N.Call) and s.value.fn.name == "u+")
-                self.w(f"{tgt} = {value}" if fresh else f"{tgt} = np.ascontiguousarray({value}).copy()")
+                if fresh:
+                    self.w(f"{tgt} = {value}")
+                elif self.shares_safely(v, s.value):
+                    self.w(f"{tgt} = np.ascontiguousarray({value})")
+                else:
+                    self.w(f"{tgt} = np.ascontiguousarray({value}).copy()")
             return
         self.w(f"{tgt}[{self.target_index(s.indices, v, s.span)}] = {value}")
 
@@ -186,20 +198,35 @@ class FunctionGen(ChangepointSeries):
         return name
 
     def s_Push(self, s: D.Push):
+        if id(s) in self.m.untaped:
+            return
         self.m.local_inits[self.name(s.var)] = (rank(s.var.type), s.var.type.base)
         st = self.stack(s)
         cur = self.name(s.var)
         if s.indices:
             cur = f"{cur}[{self.target_index(s.indices, s.var, s.span)}]"
         r = rank(s.var.type) if not s.indices else rank(_indexed_type(s.var.type, s.indices))
-        self.w(f"{st}.append({cur}{'.copy()' if r else ''})")
+        if r == 0:      # scalars: an array and a count (a list's append is a call)
+            self.w(f"if {st}_n == {st}.shape[0]:")
+            self.w(f"    {st} = T.grown({st})")
+            self.w(f"{st}[{st}_n] = {cur}")
+            self.w(f"{st}_n += 1")
+        else:
+            self.w(f"{st}.append({cur}.copy())")
 
     def s_Pop(self, s: D.Pop):
+        if id(s) in self.m.untaped:
+            return
         st = self.stack(s)
-        if s.indices:
-            self.w(f"{self.name(s.var)}[{self.target_index(s.indices, s.var, s.span)}] = {st}.pop()")
+        if s.var.type.rank == 0 or (s.indices and rank(_indexed_type(s.var.type, s.indices)) == 0):
+            self.w(f"{st}_n -= 1")
+            value = f"{st}[{st}_n]"
         else:
-            self.w(f"{self.name(s.var)} = {st}.pop()")
+            value = f"{st}.pop()"
+        if s.indices:
+            self.w(f"{self.name(s.var)}[{self.target_index(s.indices, s.var, s.span)}] = {value}")
+        else:
+            self.w(f"{self.name(s.var)} = {value}")
 
     # -------------------------------------------------------------- adjoints
     def s_InitAdjoint(self, s: D.InitAdjoint):
@@ -216,6 +243,10 @@ class FunctionGen(ChangepointSeries):
             self.w(f"{a}[{self.target_index(s.indices, s.adj, s.span)}] = 0.0")
 
     def s_Accumulate(self, s: D.Accumulate):
+        row = self.m.batched.deferred_adjoint(s, self.m.adjoint_of)
+        if row is not None:
+            self.w(f"{row} += {self.operand(s.value.g)}")
+            return
         a = self.name(s.adj)
         vr = rank(s.value.type)
         tr0 = rank(s.adj.type) if not s.indices else rank(_indexed_type(s.adj.type, s.indices))
@@ -315,13 +346,20 @@ class FunctionGen(ChangepointSeries):
         entry = native.FUNCTIONS.get(key) or native.FUNCTIONS.get(name)
         if entry is None:
             raise Unsupported(f"function {name}", e.span)
-        args = [self.operand(a) for a in e.args]
-        code = entry[0].format(*args)
+        template = entry[0]
+        # an array operand the template uses once is written inline, so that Numba
+        # fuses the elementwise chain into one loop instead of one array per step
+        args = [f"({self.expr(a)})" if rank(a.type) and rank(e.type) and template.count(f"{{{i}}}") == 1
+                else self.operand(a) for i, a in enumerate(e.args)]
+        code = template.format(*args)
         if name in ("<", ">", "<=", ">=", "==", "!=", "!", "&&", "||"):
             code = f"int({code})"
         return code
 
     def matmul(self, e: N.Call):
+        row = self.m.batched.product(e)
+        if row is not None:
+            return row
         a, b = (self.operand(x) for x in e.args)
         return f"np.dot({a}, {b})"
 

@@ -10,6 +10,7 @@ the reference's own.
 from __future__ import annotations
 
 import numpy as np
+from numba.core.errors import NumbaError
 
 from ppl.ad import gradient_program
 
@@ -18,29 +19,45 @@ from .codegen import Unsupported
 from .module import ModuleGen
 
 
+def generated_source(bound):
+    """The generated module's source for a bound model and the data variables its
+    functions take, in order (raises Unsupported)."""
+    p = bound.program
+    for slot in bound.slots:
+        if slot.var.type.shape == "matrix":
+            raise Unsupported("a matrix parameter", slot.var.span)
+        if slot.var.type.ndims and slot.var.type.shape != "scalar":
+            raise Unsupported("an array of vectors as a parameter", slot.var.span)
+    data_vars = [v for v in [*p.data, *p.transformed_data_vars] if id(v) in bound.data_env]
+    return ModuleGen(p, bound.slots, data_vars, gradient_program(p)).source(), data_vars
+
+
 class NativeModel:
     def __init__(self, bound):
         self.ref = bound
-        p = bound.program
-        for slot in bound.slots:
-            if slot.var.type.shape == "matrix":
-                raise Unsupported("a matrix parameter", slot.var.span)
-            if slot.var.type.ndims and slot.var.type.shape != "scalar":
-                raise Unsupported("an array of vectors as a parameter", slot.var.span)
-        data_vars = [v for v in [*p.data, *p.transformed_data_vars] if id(v) in bound.data_env]
-        self.gen = ModuleGen(p, bound.slots, data_vars, gradient_program(p))
-        self.source = self.gen.source()
+        self.source, data_vars = generated_source(bound)
         self.module, self.path = cache.load(self.source)
         self.data = tuple(_native_value(v, bound.data_env[id(v)]) for v in data_vars)
         self.dim = bound.dim
-        # compile now (or load from Numba's cache), on an empty batch
+        # compile the gradient now (or load it from Numba's cache), on an empty batch;
+        # the density on its first use (a warm start needs only the gradient)
         empty = np.zeros((0, self.dim))
         try:
-            self.module.density(empty, True, *self.data)
-            self.module.gradient(empty, True, *self.data)
+            self.work_per_draw, derived = self.module.prepare(*self.data)
+            self.data = self.data + tuple(derived)
+            self._work = np.empty(0)
+            self.module.gradient(empty, True, self._work, *self.data)
         except Exception as e:  # a construct the generator emits but Numba cannot type
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise Unsupported(f"this model (Numba: {first[:200]})") from None
+        self._density_native = True
+
+    def work(self, S: int) -> np.ndarray:
+        """The generated functions' scratch buffer for a batch of S draws, kept between
+        calls (a fresh one per call would cost page faults)."""
+        if self._work.size < S * self.work_per_draw:
+            self._work = np.empty(S * self.work_per_draw)
+        return self._work
 
     def _batch(self, theta):
         t = np.asarray(theta, dtype=np.float64)
@@ -52,14 +69,16 @@ class NativeModel:
 
     def log_density(self, theta, jacobian=True, force=None):
         t, single = self._batch(theta)
-        if force or t is None:
+        if force or t is None or not self._density_native:
             return self.ref.log_density(theta, jacobian, force)
         try:
-            lp = self.module.density(t, bool(jacobian), *self.data)
-        except Exception:
+            lp, finite = self.module.density(t, bool(jacobian), self.work(len(t)), *self.data)
+        except Exception as e:
+            if isinstance(e, NumbaError):    # not compilable: do not try again
+                self._density_native = False
             return self.ref.log_density(theta, jacobian, force)
-        bad = ~np.isfinite(lp)
-        if bad.any():
+        if not finite:
+            bad = ~np.isfinite(lp)
             lp[bad] = self.ref.log_density(t[bad], jacobian)
         return float(lp[0]) if single else lp
 
@@ -69,11 +88,11 @@ class NativeModel:
         if force or t is None:
             return reference(self.ref, theta, jacobian, force)
         try:
-            lp, grad = self.module.gradient(t, bool(jacobian), *self.data)
+            lp, grad, finite = self.module.gradient(t, bool(jacobian), self.work(len(t)), *self.data)
         except Exception:
             return reference(self.ref, theta, jacobian, force)
-        bad = ~np.isfinite(lp) | ~np.all(np.isfinite(grad), axis=1)
-        if bad.any():
+        if not finite:
+            bad = ~np.isfinite(lp) | ~np.all(np.isfinite(grad), axis=1)
             lp[bad], grad[bad] = reference(self.ref, t[bad], jacobian)
         if single:
             return float(lp[0]), grad[0]

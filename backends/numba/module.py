@@ -5,14 +5,21 @@ unconstrained draw, Jacobians included, from the model's IR),
 ``gradient_one(theta, grad, jacobian, <data...>)`` (the same value and its
 gradient written into ``grad``, from the AD program of ppl.ad: the forward
 sweep with its tape, the reverse sweep, then the transforms' vector-Jacobian
-products), and ``density`` / ``gradient`` over a batch ``(S, d)``.
+products), and ``density`` / ``gradient(thetas, jacobian, work, <data...>,
+<derived...>)`` over a batch ``(S, d)``, with ``work`` a float64 buffer of at
+least ``S * work_per_draw`` elements the caller keeps between calls, where
+``work_per_draw, derived = prepare(<data...>)`` (derived: transposed data
+matrices; see backends/numba/batched.py).
 """
 from __future__ import annotations
 
 import re
 
+from ppl.ad import nodes as D
 from ppl.ir import nodes as N
 
+from .aliasing import mutated_variables
+from .batched import BatchedProducts
 from .codegen import FunctionGen, Unsupported, Writer
 
 class ModuleGen:
@@ -27,6 +34,8 @@ class ModuleGen:
         self._used: set[str] = set()
         self.stack_inits: list = []
         self.local_inits: dict = {}     # name -> (rank, base): defined before any push
+        self.batched = BatchedProducts(slots, self.name)    # of the function being generated
+        self.untaped = _untaped_declarations(gradient_program.forward, gradient_program.reverse)
 
     def name(self, v: N.Variable) -> str:
         n = self._names.get(id(v))
@@ -62,7 +71,7 @@ class ModuleGen:
             uname = f"u_{k}"
             w(f"{uname} = {u}")
             if tname is None:
-                w(f"{x} = {uname}{'.copy()' if slot.shape else ''}")
+                w(f"{x} = {uname}{'.copy()' if slot.shape and id(v) in fg.mutated else ''}")
                 continue
             args = [fg.operand(a) for a in c.args()]
             if keep:
@@ -122,16 +131,22 @@ class ModuleGen:
                 for sv, sd in zip(seed_vars, seeds):
                     w(f"{self.name(sv)} = {sd}")
                 fg.stmts(stmts)
-            if slot.shape:
+            if len(slot.shape) == 1:    # a loop: a slice assignment makes Numba compile
+                w(f"for _j in range({slot.size}):")     # its shape-error message, seconds
+                w(f"    grad[{slot.offset} + _j] = {ua}[_j]")
+            elif slot.shape:
                 w(f"grad[{slot.offset}:{slot.offset + slot.size}] = np.ravel({ua})")
             else:
                 w(f"grad[{slot.offset}] = {ua}")
+
+    def adjoint_of(self, v: N.Variable):
+        return self.gp.adjoints.get(id(v))
 
     def source(self) -> str:
         p = self.program
         # density
         wd = Writer()
-        fd = FunctionGen(self, wd)
+        fd = FunctionGen(self, wd, mutated_variables([*p.transformed_parameters, *p.model]))
         wd("target = 0.0")
         self.constrain(wd, fd, keep=False)
         fd.stmts(p.transformed_parameters)
@@ -140,11 +155,15 @@ class ModuleGen:
         density_lines = wd.lines
         density_stacks = list(self.stack_inits)
         density_locals = dict(self.local_inits)
+        density_batched = self.batched
         # gradient
         self.stack_inits = []
         self.local_inits = {}
+        self.batched = BatchedProducts(self.slots, self.name)
         wg = Writer()
-        fg = FunctionGen(self, wg, differentiating=True)
+        bound_stmts = [st for _, stmts in self.gp.bound_reverse.values() for st in stmts]
+        fg = FunctionGen(self, wg, mutated_variables([*self.gp.forward, *self.gp.reverse, *bound_stmts]),
+                         differentiating=True)
         wg("target = 0.0")
         wg("seed = 1.0")
         self.constrain(wg, fg, keep=True)
@@ -157,86 +176,160 @@ class ModuleGen:
         out = [HEADER]
         da = self.data_args()
         out.append(f"@njit(cache=True, fastmath={FASTMATH})")
-        out.append(f"def density_one(theta, jacobian{da}):")
-        out += _stack_init_lines(density_stacks, density_locals)
+        out.append(f"def density_one(theta, jacobian{da}{density_batched.arguments()}):")
+        out += _stack_init_lines(density_stacks, density_locals, density_lines)
         out += density_lines
         out.append("")
         out.append(f"@njit(cache=True, fastmath={FASTMATH})")
-        out.append(f"def gradient_one(theta, grad, jacobian{da}):")
-        out += _stack_init_lines(self.stack_inits, self.local_inits)
+        out.append(f"def gradient_one(theta, grad, jacobian{da}{self.batched.arguments()}):")
+        out += _stack_init_lines(self.stack_inits, self.local_inits, grad_lines)
         out += grad_lines
         out.append("")
-        out.append(BATCH.format(da=da))
+        derived = sorted(density_batched.transposed() | self.batched.transposed())
+        out += _batch_function("density", da, density_batched, derived)
+        out += _batch_function("gradient", da, self.batched, derived)
+        out += _prepare_function(da, density_batched, self.batched, derived)
         return "\n".join(out) + "\n"
 
 
+def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list) -> list[str]:
+    """``density(thetas, jacobian, work, <data>, <derived>)`` / ``gradient(...)``: the
+    per-draw function over a batch (S, d), with the batched products around the loop."""
+    dd = "".join(f", {x}_T" for x in derived)
+    lines = ["", "", "@njit(cache=True)", f"def {kind}(thetas, jacobian, work{da}{dd}):",
+             "    S = thetas.shape[0]", "    out = np.empty(S)"]
+    if kind == "gradient":
+        lines.append("    grads = np.zeros(thetas.shape)")
+    lines += batched.before_loop()
+    lines.append("    for s in range(S):")
+    grad = "grads[s], " if kind == "gradient" else ""
+    lines.append(f"        out[s] = {kind}_one(thetas[s], {grad}jacobian{da}{batched.row_arguments()})")
+    if kind == "gradient":
+        lines += batched.after_loop()
+        # scalar tests: the array forms cost Numba a second of compiling per process
+        lines += ["    finite = True", "    for s in range(S):",
+                  "        finite = finite and math.isfinite(out[s])",
+                  "        for j in range(grads.shape[1]):",
+                  "            finite = finite and math.isfinite(grads[s, j])",
+                  "    return out, grads, finite"]
+    else:
+        lines += ["    finite = True", "    for s in range(S):",
+                  "        finite = finite and math.isfinite(out[s])",
+                  "    return out, finite"]
+    return lines
+
+
+def _prepare_function(da: str, density: BatchedProducts, gradient: BatchedProducts,
+                      derived: list) -> list[str]:
+    """``prepare(<data>)``: the elements of ``work`` one draw needs (density or gradient)
+    and the derived data the batch functions take after the data."""
+    return ["", "", "@njit(cache=True)", f"def prepare({da[2:]}):",
+            f"    work_per_draw = max({density.work_per_draw()}, {gradient.work_per_draw()})",
+            f"    return work_per_draw, ({''.join(f'np.ascontiguousarray({x}.T), ' for x in derived)})"]
+
+
+def _untaped_declarations(forward, reverse) -> set[int]:
+    """ids of the Push/Pop pairs that save a variable's value just before its
+    declaration at the top level: nothing reads that value (the declaration starts
+    the variable's life), so the pair, and its tape, can go."""
+    out: set[int] = set()
+    for push, decl in zip(forward, forward[1:]):
+        if isinstance(push, D.Push) and not push.indices and isinstance(decl, N.Declare) \
+                and decl.var is push.var:
+            pops = [s for s in reverse if isinstance(s, D.Pop) and s.var is push.var and not s.indices]
+            if pops:     # the last one restores what this push saved
+                out.update((id(push), id(pops[-1])))
+    return out
+
+
 _TEMP_DEF = re.compile(r"^\s*((?:v__t|_e)\d+) = ")
+_SUM_DEF = re.compile(r"^\s*(_acc\d+) = 0\.0$")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def drop_dead_temporaries(lines: list[str]) -> list[str]:
     """Remove assignments to temporaries nobody reads (the reverse sweep recomputes
     every smooth sub-expression; those only a derivative rule with ``out`` needs are
-    dead otherwise).  Temporaries are assigned once and have no side effects."""
+    dead otherwise), and fused sums nobody reads (``_accN = 0.0``, its loop and the
+    loop's one ``_accN += ...`` line: the reverse sweep's recomputed log densities).
+    Temporaries are assigned once and have no side effects."""
     while True:
         counts: dict[str, int] = {}
         for line in lines:
             for w in _WORD.findall(line):
                 counts[w] = counts.get(w, 0) + 1
-        keep = [ln for ln in lines if not ((m := _TEMP_DEF.match(ln)) and counts[m.group(1)] == 1)]
+        keep = []
+        skip = 0
+        for ln in lines:
+            if skip:
+                skip -= 1
+                continue
+            if (m := _TEMP_DEF.match(ln)) and counts[m.group(1)] == 1:
+                continue
+            if (m := _SUM_DEF.match(ln)) and counts[m.group(1)] == 2:
+                skip = 2     # the loop header and its body line
+                continue
+            keep.append(ln)
+        keep = _drop_overwritten_fills(keep)
         if len(keep) == len(lines):
             return lines
         lines = keep
 
 
-def _stack_init_lines(inits, local_inits) -> list[str]:
-    lines = ["    branches = [True]", "    branches.pop()"]
+_ASSIGN = re.compile(r"^(\s*)(v_\w+) = (.*)$")
+
+
+def _drop_overwritten_fills(lines: list[str]) -> list[str]:
+    """Drop a declaration's fill (``x = np.full(...)``) when the next line assigns
+    all of ``x`` anew without reading it."""
+    out = []
+    for i, ln in enumerate(lines):
+        m = _ASSIGN.match(ln)
+        if m and m.group(3).startswith("np.full(") and i + 1 < len(lines):
+            n = _ASSIGN.match(lines[i + 1])
+            if n and n.group(1) == m.group(1) and n.group(2) == m.group(2) \
+                    and m.group(2) not in _WORD.findall(n.group(3)):
+                continue
+        out.append(ln)
+    return out
+
+
+def _stack_init_lines(inits, local_inits, body) -> list[str]:
+    uses_branches = any("branches." in ln for ln in body)
+    lines = ["    branches = [True]", "    branches.pop()"] if uses_branches else []
     for name, (r, base) in local_inits.items():
         dtype = "np.int64" if base == "int" else "np.float64"
         lines.append(f"    {name} = " + (("0" if base == "int" else "0.0") if r == 0 else
                                           f"np.zeros(({', '.join(['0'] * r)},), dtype={dtype})"))
     for name, r, base in inits:
-        if r == 0:
-            proto = "0" if base == "int" else "0.0"
-        else:
-            proto = f"np.zeros(({', '.join(['1'] * r)},), dtype={'np.int64' if base == 'int' else 'np.float64'})"
-        lines.append(f"    {name} = [{proto}]")
-        lines.append(f"    {name}.pop()")
+        dtype = "np.int64" if base == "int" else "np.float64"
+        if r == 0:      # scalars: an array and a count (see FunctionGen.s_Push)
+            lines += [f"    {name} = np.empty(1024, dtype={dtype})", f"    {name}_n = 0"]
+        else:           # arrays: a list, typed by a prototype
+            lines += [f"    {name} = [np.zeros(({', '.join(['1'] * r)},), dtype={dtype})]",
+                      f"    {name}.pop()"]
     return lines
 
 
 # Only the fastmath flags that change results by rounding alone: reassociation
-# (lets LLVM vectorise sums: partial sums in SIMD lanes) and contraction (fused
-# multiply-add).  'nnan'/'ninf' are never set: non-finite values are how
-# numerical trouble is detected and handed to the reference backend.
-FASTMATH = {"reassoc", "contract"}
+# (lets LLVM vectorise sums: partial sums in SIMD lanes), contraction (fused
+# multiply-add) and reciprocals (x / s / s in a loop becomes one division outside
+# it and multiplications: divisions were half the time of a regression's
+# gradient).  'nnan'/'ninf' are never set: non-finite values are how
+# numerical trouble is detected and handed to the reference backend.  Written
+# as a sorted literal: a set's repr follows string hashing, which differs
+# between processes, and the source is the cache key.
+FASTMATH = "{'arcp', 'contract', 'reassoc'}"
 
 HEADER = '''"""Generated by pplc (backends/numba/module.py): do not edit."""
+import math
+
 import numpy as np
 from numba import njit, prange
 
 from ppl.stdlib import native as K
 from ppl.stdlib import native_changepoint as KC
+from ppl.backends.numba import runtime_linalg as L
 from ppl.backends.numba import runtime_transforms as T
 from ppl.backends.numba.runtime_transforms import ix as K_ix
-'''
-
-BATCH = '''
-@njit(cache=True)
-def density(thetas, jacobian{da}):
-    S = thetas.shape[0]
-    out = np.empty(S)
-    for s in range(S):
-        out[s] = density_one(thetas[s], jacobian{da})
-    return out
-
-
-@njit(cache=True)
-def gradient(thetas, jacobian{da}):
-    S = thetas.shape[0]
-    out = np.empty(S)
-    grads = np.zeros(thetas.shape)
-    for s in range(S):
-        out[s] = gradient_one(thetas[s], grads[s], jacobian{da})
-    return out, grads
 '''

@@ -1,5 +1,5 @@
-"""Run-time helpers of generated native code: 1-based index checks and the
-constraint transforms for one draw (value, log-Jacobian, vector-Jacobian
+"""Run-time helpers of generated native code: 1-based index checks, growing a
+scalar tape, and the constraint transforms for one draw (value, log-Jacobian, vector-Jacobian
 product), with the same formulas as ppl.transforms.constraints."""
 from __future__ import annotations
 
@@ -17,6 +17,14 @@ def ix(i, n):
     if i < 1 or i > n:
         raise IndexError("index out of range")
     return i - 1
+
+
+@njit(cache=True)
+def grown(tape):
+    """A scalar tape with twice the room, its entries kept."""
+    out = np.empty(2 * tape.shape[0], dtype=tape.dtype)
+    out[:tape.shape[0]] = tape
+    return out
 
 
 # ------------------------------------------------------------------ bounds
