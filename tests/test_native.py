@@ -235,3 +235,20 @@ def test_non_finite_draws_are_flagged_and_redone_by_the_reference():
     keep = [0, 2]
     assert _rel(lp[keep], lp_r[keep]) < 1e-10 and _rel(g[keep], g_r[keep]) < 1e-10
     assert _rel(lp_d[keep], lp_r[keep]) < 1e-10
+
+
+def test_cache_key_follows_the_kernels_generated_modules_import(tmp_path, monkeypatch):
+    """Numba's cache does not see a change in a function a module imports: the key
+    includes the kernels' text, so an edited kernel gives a new entry."""
+    from ppl.backends.numba import cache
+    kernel = tmp_path / "pplc_test_kernel.py"
+    kernel.write_text("def f(x):\n    return x + 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(cache, "_KERNEL_MODULES", ["pplc_test_kernel"])
+    monkeypatch.setattr(cache, "_toolchain_text", None)
+    before = cache.module_key("source")
+    kernel.write_text("def f(x):\n    return x + 2\n")
+    monkeypatch.setattr(cache, "_toolchain_text", None)
+    assert cache.module_key("source") != before
+    monkeypatch.setattr(cache, "_toolchain_text", None)
+    assert cache.module_key("source") == cache.module_key("source")

@@ -1,8 +1,10 @@
 """The on-disk cache of generated modules.
 
-A module's file name is the hash of its source, the pplc version and the
-Numba/llvmlite versions, so a changed model, compiler or toolchain never
-reuses an old entry; Numba's own cache (``cache=True``) keeps the machine
+A module's file name is the hash of its source, the pplc version, the
+Numba/llvmlite versions and the text of the compiled kernels generated
+modules import (Numba's cache does not see a change in an imported
+function), so a changed model, compiler, kernel or toolchain never reuses an
+old entry; Numba's own cache (``cache=True``) keeps the machine
 code next to it in ``__pycache__``, so a second run compiles nothing.  The
 first line of each file holds the hash of the rest: a file that does not
 match it (a torn write, an edit) is rewritten, and Numba's index detects
@@ -22,9 +24,23 @@ import numba
 from ppl.cachedir import cache_dir
 
 
+# what generated modules import and Numba compiles into them
+_KERNEL_MODULES = ["ppl.backends.numba.runtime_transforms", "ppl.backends.numba.runtime_linalg",
+                   "ppl.stdlib.native", "ppl.stdlib.native_changepoint", "ppl.infer.adam_kernels"]
+_toolchain_text = None
+
+
 def _toolchain() -> str:
-    from ppl import __version__
-    return f"pplc {__version__}; numba {numba.__version__}; llvmlite {llvmlite.__version__}"
+    global _toolchain_text
+    if _toolchain_text is None:
+        from ppl import __version__
+        h = hashlib.sha256()
+        for name in _KERNEL_MODULES:
+            with open(importlib.util.find_spec(name).origin, "rb") as f:
+                h.update(f.read())
+        _toolchain_text = (f"pplc {__version__}; numba {numba.__version__}; llvmlite {llvmlite.__version__}; "
+                           f"kernels {h.hexdigest()[:16]}")
+    return _toolchain_text
 
 
 def module_key(source: str) -> str:
