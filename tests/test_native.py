@@ -93,7 +93,7 @@ def test_changepoint_series_run_natively():
     for name, S in (("coal2", 4), ("mean_shift", 1)):
         bn, br = _pair(name)
         theta = np.random.default_rng(5).uniform(-2, 2, size=(S, br.param_unc_num()))
-        lp, g = bn._native.module.gradient(theta, True, *bn._native.data)
+        lp, g, _ = bn._native.module.gradient(theta, True, bn._native.work(S), *bn._native.data)
         lp_r, g_r = br.log_density_gradient(theta)
         assert _rel(lp, lp_r) < 1e-10 and _rel(g, g_r) < 1e-10
 
@@ -109,10 +109,10 @@ def test_changepoint_series_with_locals_and_branches():
     bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")
     assert bn.backend == "numba", bn.backend_note
     theta = np.random.default_rng(4).uniform(-2, 2, size=(5, 4))
-    lp, g = bn._native.module.gradient(theta, True, *bn._native.data)
+    lp, g, _ = bn._native.module.gradient(theta, True, bn._native.work(5), *bn._native.data)
     lp_r, g_r = br.log_density_gradient(theta)
     assert _rel(lp, lp_r) < 1e-10 and _rel(g, g_r) < 1e-10
-    assert _rel(bn._native.module.density(theta, True, *bn._native.data), lp_r) < 1e-10
+    assert _rel(bn._native.module.density(theta, True, bn._native.work(5), *bn._native.data)[0], lp_r) < 1e-10
 
 
 def test_changepoint_series_that_cannot_fit_is_reported_by_the_reference():

@@ -48,12 +48,13 @@ from {model} import gradient
 
 
 @njit(cache=True)
-def run_chunk(phi, m, v, counts, scale, eps, elbos, history, work, fullrank, hyper, max_failures, jacobian,
-              data):
+def run_chunk(phi, m, v, counts, scale, eps, elbos, history, work, model_work, fullrank, hyper, max_failures,
+              jacobian, data):
     """Iterations on the draws eps (n, samples, d) from the state (phi, m, v, counts = [steps,
     consecutive failures, rejected, iterations run], scale = [step-size scale]), all updated in
     place; elbos[k]: iteration k's ELBO estimate, NaN when rejected; history[k]: phi after it
-    (when history has rows); work: (theta (samples, d), g, scratch (3, n_params)).  Returns
+    (when history has rows); work: (theta (samples, d), g, scratch (3, n_params)); model_work: the
+    model's gradient's scratch buffer (NativeModel.work).  Returns
     DONE, MAX_FAILURES, or IN_PYTHON (iteration counts[3] gave a non-finite native value:
     nothing of it is applied).  Everything but the call of the model's gradient is in cached
     kernels: code written here is compiled again for each model."""
@@ -61,7 +62,7 @@ def run_chunk(phi, m, v, counts, scale, eps, elbos, history, work, fullrank, hyp
     counts[3] = 0
     for k in range(eps.shape[0]):
         guide_draws(phi, eps[k], theta, fullrank)
-        lp, grad = gradient(theta, jacobian, *data)
+        lp, grad, _ = gradient(theta, jacobian, model_work, *data)
         if not finite_draws(lp, grad):
             return {in_python}
         elbos[k] = after_gradient(phi, m, v, counts, scale, eps[k], lp, grad, g, scratch, fullrank, hyper)
@@ -94,14 +95,15 @@ class CompiledLoop:
         # compile now (or load from Numba's cache), on an empty chunk
         self.work = (np.empty((estimator.samples, guide.d)), np.empty(guide.n_params),
                      np.empty((3, guide.n_params)))
+        self.model_work = np.empty(estimator.samples * native.work_per_draw)
         p = np.zeros(guide.n_params)
         self._run(p, p.copy(), p.copy(), np.zeros(4, np.int64), np.ones(1),
                   np.zeros((0, estimator.samples, guide.d)), np.zeros(0), np.zeros((0, guide.n_params)),
                   np.zeros(5), 1)
 
     def _run(self, phi, m, v, counts, scale, eps, elbos, history, hyper, max_failures):
-        return self.module.run_chunk(phi, m, v, counts, scale, eps, elbos, history, self.work, self.fullrank,
-                                     hyper, max_failures, True, self.data)
+        return self.module.run_chunk(phi, m, v, counts, scale, eps, elbos, history, self.work, self.model_work,
+                                     self.fullrank, hyper, max_failures, True, self.data)
 
     def steps(self, state, trace, elbo_estimate, rng, settings, callback, describe_failure):
         """optimize._adam_steps's contract, in chunks ending at the ELBO evaluations."""
