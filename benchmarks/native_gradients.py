@@ -99,19 +99,26 @@ def main():
     changepoint_models()
 
 
+def bind_both(name, warm_runs):
+    """(cold s, warm s, Numba's floor s, numba-bound, numpy-bound) of one example: the cold
+    time from compile_file to the first gradient here, the warm one the best of
+    ``warm_runs`` fresh processes."""
+    d = os.path.join(ROOT, "examples", name)
+    model, data = os.path.join(d, "model.ppl"), os.path.join(d, "data.json")
+    t0 = time.perf_counter()
+    m = ppl.compile_file(model)
+    bn = m.bind(data, backend="numba")
+    bn.log_density_gradient(np.zeros(bn.param_unc_num()))
+    cold = time.perf_counter() - t0
+    warm, floor = min(warm_start(model, data) for _ in range(warm_runs))
+    return cold, warm, floor, bn, m.bind(data, backend="numpy")
+
+
 def changepoint_models():
     print(f"{'changepoint model':40s} {'batch':>5s} {'cold s':>7s} {'warm s':>7s} {'numba us':>9s} "
           f"{'numpy us':>9s} {'numpy/numba':>11s}")
     for name, batch in CHANGEPOINT_BATCH.items():
-        d = os.path.join(ROOT, "examples", name)
-        model, data = os.path.join(d, "model.ppl"), os.path.join(d, "data.json")
-        t0 = time.perf_counter()
-        m = ppl.compile_file(model)
-        bn = m.bind(data, backend="numba")
-        bn.log_density_gradient(np.zeros(bn.param_unc_num()))
-        cold = time.perf_counter() - t0
-        warm, _ = warm_start(model, data)
-        br = m.bind(data, backend="numpy")
+        cold, warm, _, bn, br = bind_both(name, warm_runs=1)
         theta = np.random.default_rng(0).uniform(-2, 2, size=(batch, bn.param_unc_num()))
         tn = per_call(lambda: bn.log_density_gradient(theta)) / batch * 1e6
         tr = per_call(lambda: br.log_density_gradient(theta), budget=0.3) / batch * 1e6
@@ -125,15 +132,7 @@ def posteriordb_models():
           f"{'Stan us':>8s} {'Stan/numba':>10s} {'numpy/numba':>11s}")
     rows = []
     for name, stan in STAN_US.items():
-        d = os.path.join(ROOT, "examples", name)
-        model, data = os.path.join(d, "model.ppl"), os.path.join(d, "data.json")
-        t0 = time.perf_counter()
-        m = ppl.compile_file(model)
-        bn = m.bind(data, backend="numba")
-        bn.log_density_gradient(np.zeros(bn.param_unc_num()))
-        cold = time.perf_counter() - t0
-        warm, floor = min(warm_start(model, data) for _ in range(2))
-        br = m.bind(data, backend="numpy")
+        cold, warm, floor, bn, br = bind_both(name, warm_runs=2)
         theta = np.random.default_rng(0).uniform(-2, 2, size=(64, bn.param_unc_num()))
         rows.append(dict(name=name, stan=stan, cold=cold, warm=warm, floor=floor, bn=bn, br=br, theta=theta,
                          tn=float("inf"), tr=float("inf")))
