@@ -271,7 +271,8 @@ def test_coal_fit_matches_the_exact_posterior(M):
         dict(seed=3, iter=2000, lr=0.05, tol_rel_obj=0.0, draws=8000, guide="mixture", psis_resample=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fit = ppl.compile_file(os.path.join(d, "model.ppl")).infer(os.path.join(d, "data.json"), **options)
+        fit = ppl.compile_file(os.path.join(d, "model.ppl")).infer(os.path.join(d, "data.json"), backend="numba",
+                                                                   **options)
     got = fit.changepoints["tau"]
     for k in range(M):
         tv = 0.5 * np.abs(got["probabilities"][k] - marg[k]).sum()
@@ -292,7 +293,8 @@ def test_mean_shift_series_recovers_the_true_changepoints():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = ppl.compile_file(os.path.join(d, "model.ppl")).infer(
-            os.path.join(d, "data.json"), iter=400, samples=2, lr=0.1, tol_rel_obj=0.0, draws=200, seed=1)
+            os.path.join(d, "data.json"), backend="numba", iter=400, samples=2, lr=0.1, tol_rel_obj=0.0,
+            draws=200, seed=1)
     assert np.all(np.abs(np.array(fit.changepoints["tau"]["mode"]) - truth["true_tau"]) <= 2)
     np.testing.assert_allclose(fit.draws["mu"].mean(axis=0), truth["true_mu"], atol=0.1)
 
@@ -310,7 +312,8 @@ def test_textmsg_changepoint_agrees_with_the_boundary_version():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = ppl.compile_file(os.path.join(EXAMPLES, "textmsg_changepoint", "model.ppl")).infer(
-            {"T": int(even.size), "y": even.tolist()}, iter=3000, lr=0.05, tol_rel_obj=0.0, seed=0)
+            {"T": int(even.size), "y": even.tolist()}, backend="numba", iter=3000, lr=0.05, tol_rel_obj=0.0,
+            seed=0)
     assert 2 * fit.changepoints["tau"]["mode"][0] == 26
     for k, name in enumerate(("x0", "x1")):
         mean, sd = exact[name]
