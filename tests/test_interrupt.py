@@ -237,7 +237,7 @@ def test_sigint_while_renaming_is_held_back(tmp_path, fits, monkeypatch):
     def replace(src, dst):
         if not sent:
             sent.append(True)
-            os.kill(os.getpid(), signal.SIGINT)            # Ctrl-C in the middle of the renames
+            signal.raise_signal(signal.SIGINT)    # Ctrl-C mid-renames (to this thread: another may hold no handler)
             time.sleep(0.05)
         return real_replace(src, dst)
     monkeypatch.setattr(outputs.os, "replace", replace)

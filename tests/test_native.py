@@ -176,7 +176,7 @@ print(hashlib.sha256(generated_source(bound._impl)[0].encode()).hexdigest())
 """
 
 
-def test_generated_source_is_the_same_in_every_process():
+def test_generated_source_is_the_same_in_every_process(tmp_path):
     """The source is the cache key: it must not follow string hashing (sets' order),
     or a warm start recompiles.  Hash seeds 1 and 2 order {'reassoc', 'contract'}
     differently."""
@@ -186,8 +186,9 @@ def test_generated_source_is_the_same_in_every_process():
     digests = set()
     for seed in ("1", "2"):
         env = dict(os.environ, PYTHONHASHSEED=seed)
+        # run outside the checkout: '-c' puts the working directory first on sys.path
         out = subprocess.run([sys.executable, "-c", _SOURCE_DIGEST, d], capture_output=True,
-                             text=True, env=env, check=True)
+                             text=True, env=env, check=True, cwd=tmp_path)
         digests.add(out.stdout.strip())
     assert len(digests) == 1
 

@@ -214,9 +214,9 @@ def _compile(name, n_args, rows, array_rows=()):
     src, n_rows = _harness(name, n_args, rows, set(array_rows))
     ns = {"np": np, "K": K}
     exec(compile(src, f"<harness {name}>", "exec"), ns)
-    fns = {"scalars": njit(fastmath=FASTMATH, error_model="numpy")(ns[f"{name}_scalars"])}
+    fns = {"scalars": njit(fastmath=set(FASTMATH), error_model="numpy")(ns[f"{name}_scalars"])}
     if array_rows:
-        fns["arrays"] = njit(fastmath=FASTMATH)(ns[f"{name}_arrays"])
+        fns["arrays"] = njit(fastmath=set(FASTMATH))(ns[f"{name}_arrays"])
     return fns, n_rows
 
 
