@@ -1,5 +1,10 @@
 import os
+import signal
 import sys
+import threading
+import warnings
+
+import pytest
 
 # tests/oracles.py is a plain helper module next to the tests
 sys.path.insert(0, os.path.dirname(__file__))
@@ -12,3 +17,15 @@ SHARED = os.path.abspath(os.path.join(ROOT, "..", "shared"))
 # needs no compile step; the native backend is tested against it explicitly
 # (tests/test_native.py passes backend="numba").
 os.environ.setdefault("PPLC_BACKEND", "numpy")
+
+
+@pytest.fixture(autouse=True)
+def _sigint_handler_restored(request):
+    """Each test starts with the SIGINT handler the session had: the interrupt tests rely on
+    Python's default one.  A test that leaves another behind is named in a warning."""
+    before = signal.getsignal(signal.SIGINT)
+    yield
+    after = signal.getsignal(signal.SIGINT)
+    if after is not before and threading.current_thread() is threading.main_thread():
+        warnings.warn(f"{request.node.nodeid} left the SIGINT handler {after!r} (restored)")
+        signal.signal(signal.SIGINT, before)

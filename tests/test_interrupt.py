@@ -228,7 +228,15 @@ def test_interrupt_while_staging_keeps_the_old_set(tmp_path, fits, monkeypatch):
 
 
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals")
-def test_sigint_while_renaming_is_held_back(tmp_path, fits, monkeypatch):
+@pytest.fixture
+def python_sigint_handler():
+    """Python's own SIGINT handler (KeyboardInterrupt), whatever the test runner installed."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_sigint_while_renaming_is_held_back(tmp_path, fits, monkeypatch, python_sigint_handler):
     out = str(tmp_path)
     write_all(fits[1], out, "simple.ppl", None)
     real_replace = os.replace
