@@ -227,7 +227,6 @@ def test_interrupt_while_staging_keeps_the_old_set(tmp_path, fits, monkeypatch):
     assert after == before and run_ids(out) == {old}          # untouched, no temporaries left
 
 
-@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals")
 @pytest.fixture
 def python_sigint_handler():
     """Python's own SIGINT handler (KeyboardInterrupt), whatever the test runner installed."""
@@ -236,6 +235,7 @@ def python_sigint_handler():
     signal.signal(signal.SIGINT, previous)
 
 
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals")
 def test_sigint_while_renaming_is_held_back(tmp_path, fits, monkeypatch, python_sigint_handler):
     out = str(tmp_path)
     write_all(fits[1], out, "simple.ppl", None)
