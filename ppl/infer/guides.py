@@ -15,7 +15,17 @@ from scipy.special import logsumexp, softmax
 LOG_2PI = np.log(2.0 * np.pi)
 
 
-class MeanField:
+class _Gaussian:
+    """What both Gaussian guides share: draws are transform(eps), the entropy is closed-form."""
+
+    def draw(self, phi, rng, n: int):
+        return self.transform(phi, rng.standard_normal((n, self.d)))
+
+    def entropy_estimate(self, phi, theta) -> float:
+        return self.entropy(phi)
+
+
+class MeanField(_Gaussian):
     """q = N(mu, diag(sigma^2)), sigma = exp(omega) (Stan ADVI's parameterisation)."""
 
     name = "meanfield"
@@ -41,14 +51,8 @@ class MeanField:
         mu, omega = self.unpack(phi)
         return mu + np.exp(omega) * eps
 
-    def draw(self, phi, rng, n: int):
-        return self.transform(phi, rng.standard_normal((n, self.d)))
-
     def entropy(self, phi) -> float:
         return float(np.sum(phi[self.d:]) + 0.5 * self.d * (1.0 + LOG_2PI))
-
-    def entropy_estimate(self, phi, theta) -> float:
-        return self.entropy(phi)
 
     def entropy_grad(self, phi):
         return np.concatenate([np.zeros(self.d), np.ones(self.d)])
@@ -75,7 +79,7 @@ class MeanField:
                 "sigma": np.exp(phi[self.d:]).tolist()}
 
 
-class FullRank:
+class FullRank(_Gaussian):
     """q = N(mu, L L^T) with L lower triangular (diagonal unconstrained, as Stan)."""
 
     name = "fullrank"
@@ -106,15 +110,9 @@ class FullRank:
         mu, L = self.unpack(phi)
         return mu + eps @ L.T
 
-    def draw(self, phi, rng, n: int):
-        return self.transform(phi, rng.standard_normal((n, self.d)))
-
     def entropy(self, phi) -> float:
         _, L = self.unpack(phi)
         return float(np.sum(np.log(np.abs(np.diag(L)))) + 0.5 * self.d * (1.0 + LOG_2PI))
-
-    def entropy_estimate(self, phi, theta) -> float:
-        return self.entropy(phi)
 
     def entropy_grad(self, phi):
         _, L = self.unpack(phi)
