@@ -98,19 +98,6 @@ def adam_step(phi, m, v, g, t, lr_scale, hyper, scratch):
 
 
 @njit(cache=True)
-def finite_draws(lp, grad):
-    """Whether every draw's log density and gradient is finite."""
-    S, d = grad.shape
-    for s in range(S):
-        if not math.isfinite(lp[s]):
-            return False
-        for j in range(d):
-            if not math.isfinite(grad[s, j]):
-                return False
-    return True
-
-
-@njit(cache=True)
 def record(history, k, phi):
     """history[k] = phi, when a history is kept (it has rows)."""
     if history.shape[0] > 0:
