@@ -253,3 +253,77 @@ def test_cache_key_follows_the_kernels_generated_modules_import(tmp_path, monkey
     assert cache.module_key("source") != before
     monkeypatch.setattr(cache, "_toolchain_text", None)
     assert cache.module_key("source") == cache.module_key("source")
+
+
+def _forced_agreement(bn, br, theta, force):
+    """Forced densities: the generated module itself (not the fallback) against the reference."""
+    from ppl.backends.numba.runtime_guards import force_tables
+    tables = force_tables(force, len(theta))
+    assert tables is not None
+    lp, _ = bn._native.module.forced_density(theta, True, bn._native.work(len(theta)), *tables, *bn._native.data)
+    lp_r = br.log_density(theta, force=force)
+    assert _rel(lp, lp_r) < 1e-10
+    return lp_r
+
+
+@pytest.mark.parametrize("name", ["influenza", "temperature", "textmsg"])
+def test_forced_guards_agree_with_the_reference(name):
+    """Every boundary surface of the guarded examples forced true and false (what the
+    boundary term evaluates), then several surfaces forced at once per draw with
+    per-draw values (1, 0, -1: natural), natively and in the reference."""
+    from ppl.infer.boundary import build_surfaces
+    bn, br = _pair(name)
+    assert bn._native.module.FORCING
+    rng = np.random.default_rng(13)
+    theta = rng.uniform(-2, 2, size=(8, br.param_unc_num()))
+    surfaces = build_surfaces(br)
+    jumps = 0
+    for s in surfaces:
+        lp_t = _forced_agreement(bn, br, theta, s.force(True))
+        lp_f = _forced_agreement(bn, br, theta, s.force(False))
+        jumps += np.sum(lp_t != lp_f)
+    assert jumps > 0           # the forcing is seen: the test can tell forced from natural
+    lanes = {}
+    for s in rng.choice(len(surfaces), size=min(6, len(surfaces)), replace=False):
+        for key in surfaces[s].keys:
+            lanes[key] = rng.integers(-1, 2, size=len(theta))
+    _forced_agreement(bn, br, theta, lanes)
+
+
+def test_forced_guards_in_nested_loops_and_whole_sites():
+    """Loop keys two deep, a site forced in all its instances, and a keyed entry whose
+    draw value is -1 (natural) taking precedence over its site's entry, as in the reference."""
+    src = ("data { int N; int K; matrix[N, K] y; }\nparameters { vector[N] a; vector[K] b; }\n"
+           "model { a ~ normal(0, 1); b ~ normal(0, 1);\n"
+           "  for (i in 1:N) for (k in 1:K) {\n"
+           "    if (a[i] + b[k] > 0.3) y[i, k] ~ normal(a[i], 1); else y[i, k] ~ normal(b[k], 2);\n"
+           "    target += step(a[i] - b[k]) * 0.5; } }\n")
+    m = ppl.compile(src, path="nested.ppl")
+    data = {"N": 3, "K": 2, "y": np.random.default_rng(0).normal(size=(3, 2)).tolist()}
+    bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")
+    assert bn.backend == "numba" and bn._native.module.FORCING
+    theta = np.random.default_rng(1).normal(size=(6, 5))
+    sites = [g.id for g in br.guards]
+    assert len(sites) == 2
+    for key in br.guard_instances():
+        for value in (True, False):
+            _forced_agreement(bn, br, theta, {(key.site, key.key): value})
+    _forced_agreement(bn, br, theta, {sites[0]: True, sites[1]: False})
+    lanes = np.array([1, 0, -1, 1, 0, -1])
+    _forced_agreement(bn, br, theta, {(sites[0], (1, 0)): lanes, sites[0]: False, (sites[1], (2, 1)): True})
+
+
+def test_guards_in_changepoint_series_are_forced_by_the_reference():
+    """A guard inside a changepoint series has no native loop key: forced evaluations
+    of that model go to the reference backend (and agree with it, trivially), natural
+    ones stay native."""
+    src = ("data { int T; array[T] real y; }\nparameters { real mu1; real mu2; changepoints[1, T] tau; }\n"
+           "model { mu1 ~ normal(0, 1); mu2 ~ normal(0, 1);\n"
+           "  for (t in 1:T) y[t] ~ normal(t < tau[1] ? (mu1 > 0 ? mu1 : 0.5 * mu1) : mu2, 1); }\n")
+    m = ppl.compile(src, path="cp.ppl")
+    data = {"T": 6, "y": [0.1, 0.3, -0.2, 1.5, 1.8, 1.2]}
+    bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")
+    assert bn.backend == "numba" and not bn._native.module.FORCING
+    theta = np.random.default_rng(2).normal(size=(4, 2))
+    force = {br.guards[0].id: True}
+    assert _rel(bn.log_density(theta, force=force), br.log_density(theta, force=force)) < 1e-10

@@ -26,6 +26,7 @@ from ppl.ir import nodes as N
 from ppl.stdlib import native
 from ppl.stdlib.distributions import Distribution
 
+from . import runtime_guards as G
 from .aliasing import loaded_variables
 from .changepoint_series import ChangepointSeries
 
@@ -62,11 +63,17 @@ class Writer:
 class FunctionGen(ChangepointSeries):
     """Generates one function body; ``names`` maps IR variables to identifiers."""
 
-    def __init__(self, module, w: Writer, mutated: set[int], differentiating: bool = False):
+    def __init__(self, module, w: Writer, mutated: set[int], differentiating: bool = False,
+                 forcing: bool = False):
         self.m = module  # backends.numba.module.ModuleGen
         self.w = w
         # in a gradient function the forward sweep keeps what its reverse sweep needs
         self.differentiating = differentiating
+        # a density function takes a table of forced guard instances (runtime_guards.py)
+        self.forcing = forcing
+        # the 0-based iteration counts of the enclosing for loops (the guards' loop keys);
+        # None for a changepoint series, whose instances are not forced natively
+        self.loop_counters: list = []
         self.counter = itertools.count()
         self.stacks: dict[tuple, str] = {}
         self.mutated = mutated      # ids of the variables the function updates in place
@@ -161,8 +168,13 @@ class FunctionGen(ChangepointSeries):
     def s_For(self, s: N.For):
         lo, hi = self.operand(s.lo), self.operand(s.hi)
         if s.changepoint is not None:
-            return self.changepoint_series(s, lo, hi)
+            self.loop_counters.append(None)
+            self.changepoint_series(s, lo, hi)
+            self.loop_counters.pop()
+            return
+        self.loop_counters.append(f"{self.name(s.var)} - {lo}")
         self.block(f"for {self.name(s.var)} in range({lo}, {hi} + 1)", s.body)
+        self.loop_counters.pop()
 
     def s_ReverseFor(self, s: D.ReverseFor):
         lo, hi = self.operand(s.lo), self.operand(s.hi)
@@ -354,7 +366,20 @@ class FunctionGen(ChangepointSeries):
         code = template.format(*args)
         if name in ("<", ">", "<=", ">=", "==", "!=", "!", "&&", "||"):
             code = f"int({code})"
+        if e.guard is not None and self.forcing:
+            return self.forceable(e, code)
         return code
+
+    def forceable(self, e: N.Call, natural: str) -> str:
+        """A guard instance's value: its condition, or what the density's table of forced
+        instances says (runtime_guards.py)."""
+        counters = self.loop_counters
+        if rank(e.type) or None in counters or len(counters) > G.MAX_LOOP_DEPTH:
+            self.m.forcing_complete = False      # forced evaluations go to the reference
+            return natural
+        keys = [*counters, *["0"] * (G.MAX_LOOP_DEPTH - len(counters))]
+        kind = "guard_int" if e.type.base == "int" else "guard_real"
+        return f"G.{kind}(force, {e.guard}, {natural}, {', '.join(keys)})"
 
     def matmul(self, e: N.Call):
         row = self.m.batched.product(e)

@@ -1,9 +1,10 @@
-"""Log density and gradient of a bound model through its generated native module.
+"""Log density (natural or with guards forced) and gradient of a bound model
+through its generated native module.
 
 Everything else a bound model does (constraining draws, generated
-quantities, guard bookkeeping, forced guards, the changepoint tables and
-posteriors a fit reports) stays with the reference backend it wraps.  Draws whose native value is not finite, and
-batches where native code raised (an index out of range, a rejection), are
+quantities, guard bookkeeping, the changepoint tables and posteriors a fit
+reports) stays with the reference backend it wraps.  Draws whose native value
+is not finite, and batches where native code raised (an index out of range, a rejection), are
 re-evaluated by the reference backend, so messages and failure semantics are
 the reference's own.
 """
@@ -16,6 +17,7 @@ from ppl.ad import gradient_program
 
 from . import cache
 from .codegen import Unsupported
+from .runtime_guards import force_tables
 from .module import ModuleGen
 
 
@@ -68,18 +70,27 @@ class NativeModel:
         return t, single
 
     def log_density(self, theta, jacobian=True, force=None):
+        """Guards in ``force`` are forced natively when every guard instance can be
+        (runtime_guards.py), else by the reference backend."""
         t, single = self._batch(theta)
-        if force or t is None or not self._density_native:
+        tables = None
+        if force and t is not None and self.module.FORCING:
+            tables = force_tables(force, len(t))
+        if (force and tables is None) or t is None or not self._density_native:
             return self.ref.log_density(theta, jacobian, force)
         try:
-            lp, finite = self.module.density(t, bool(jacobian), self.work(len(t)), *self.data)
+            if tables is None:
+                lp, finite = self.module.density(t, bool(jacobian), self.work(len(t)), *self.data)
+            else:
+                lp, finite = self.module.forced_density(t, bool(jacobian), self.work(len(t)), *tables,
+                                                        *self.data)
         except Exception as e:
             if isinstance(e, NumbaError):    # not compilable: do not try again
                 self._density_native = False
             return self.ref.log_density(theta, jacobian, force)
         if not finite:
             bad = ~np.isfinite(lp)
-            lp[bad] = self.ref.log_density(t[bad], jacobian)
+            lp[bad] = self.ref.log_density(t[bad], jacobian, _lanes(force, bad))
         return float(lp[0]) if single else lp
 
     def log_density_gradient(self, theta, jacobian=True, force=None):
@@ -97,6 +108,14 @@ class NativeModel:
         if single:
             return float(lp[0]), grad[0]
         return lp, grad
+
+
+def _lanes(force, rows):
+    """The forcing of the draws ``rows`` (a boolean mask) of a batch."""
+    if not force:
+        return force
+    return {k: (v[rows] if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == rows.shape[0] else v)
+            for k, v in force.items()}
 
 
 def _native_value(v, x):

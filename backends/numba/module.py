@@ -18,6 +18,7 @@ import re
 from ppl.ad import nodes as D
 from ppl.ir import nodes as N
 
+from . import runtime_guards as G
 from .aliasing import mutated_variables
 from .batched import BatchedProducts
 from .codegen import FunctionGen, Unsupported, Writer
@@ -36,6 +37,7 @@ class ModuleGen:
         self.local_inits: dict = {}     # name -> (rank, base): defined before any push
         self.batched = BatchedProducts(slots, self.name)    # of the function being generated
         self.untaped = _untaped_declarations(gradient_program.forward, gradient_program.reverse)
+        self.forcing_complete = True    # every guard instance can be forced in density_one
 
     def name(self, v: N.Variable) -> str:
         n = self._names.get(id(v))
@@ -146,7 +148,7 @@ class ModuleGen:
         p = self.program
         # density
         wd = Writer()
-        fd = FunctionGen(self, wd, mutated_variables([*p.transformed_parameters, *p.model]))
+        fd = FunctionGen(self, wd, mutated_variables([*p.transformed_parameters, *p.model]), forcing=True)
         wd("target = 0.0")
         self.constrain(wd, fd, keep=False)
         fd.stmts(p.transformed_parameters)
@@ -176,7 +178,7 @@ class ModuleGen:
         out = [HEADER]
         da = self.data_args()
         out.append(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})")
-        out.append(f"def density_one(theta, jacobian{da}{density_batched.arguments()}):")
+        out.append(f"def density_one(theta, jacobian, force{da}{density_batched.arguments()}):")
         out += _stack_init_lines(density_stacks, density_locals, density_lines)
         out += density_lines
         out.append("")
@@ -187,23 +189,36 @@ class ModuleGen:
         out.append("")
         derived = sorted(density_batched.transposed() | self.batched.transposed())
         out += _batch_function("density", da, density_batched, derived)
+        out += _batch_function("forced_density", da, density_batched, derived)
         out += _batch_function("gradient", da, self.batched, derived)
         out += _prepare_function(da, density_batched, self.batched, derived)
+        out += ["", "", "# can every guard instance be forced natively (else the reference backend does it)",
+                f"FORCING = {self.forcing_complete}"]
         return "\n".join(out) + "\n"
 
 
 def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list) -> list[str]:
     """``density(thetas, jacobian, work, <data>, <derived>)`` / ``gradient(...)``: the
-    per-draw function over a batch (S, d), with the batched products around the loop."""
+    per-draw function over a batch (S, d), with the batched products around the loop.
+    ``forced_density(thetas, jacobian, work, forces, lane_force, ...)``: the density of
+    draw s with the guard instances of table ``forces[lane_force[s]]`` forced
+    (runtime_guards.py)."""
     dd = "".join(f", {x}_T" for x in derived)
-    lines = ["", "", "@njit(cache=True)", f"def {kind}(thetas, jacobian, work{da}{dd}):",
+    forcing = ", forces, lane_force" if kind == "forced_density" else ""
+    lines = ["", "", "@njit(cache=True)", f"def {kind}(thetas, jacobian, work{forcing}{da}{dd}):",
              "    S = thetas.shape[0]", "    out = np.empty(S)"]
     if kind == "gradient":
         lines.append("    grads = np.zeros(thetas.shape)")
+    elif kind == "density":
+        lines.append(f"    natural = np.empty((0, {G.FORCE_WIDTH}), dtype=np.int64)")
     lines += batched.before_loop()
     lines.append("    for s in range(S):")
-    grad = "grads[s], " if kind == "gradient" else ""
-    lines.append(f"        out[s] = {kind}_one(thetas[s], {grad}jacobian{da}{batched.row_arguments()})")
+    if kind == "gradient":
+        call = f"gradient_one(thetas[s], grads[s], jacobian{da}"
+    else:
+        force = "forces[lane_force[s]]" if forcing else "natural"
+        call = f"density_one(thetas[s], jacobian, {force}{da}"
+    lines.append(f"        out[s] = {call}{batched.row_arguments()})")
     if kind == "gradient":
         lines += batched.after_loop()
         # scalar tests: the array forms cost Numba a second of compiling per process
@@ -330,6 +345,7 @@ from numba import njit, prange
 
 from ppl.stdlib import native as K
 from ppl.stdlib import native_changepoint as KC
+from ppl.backends.numba import runtime_guards as G
 from ppl.backends.numba import runtime_linalg as L
 from ppl.backends.numba import runtime_transforms as T
 from ppl.backends.numba.runtime_transforms import ix as K_ix
