@@ -153,7 +153,7 @@ def test_other_estimators_and_the_numpy_backend_keep_the_python_loop(regression)
 
 @pytest.mark.parametrize("guide", ["meanfield", "fullrank"])
 def test_kernel_step_equals_reparam_and_adam_state(guide):
-    """One compiled iteration (after_gradient) against Reparam's numpy maths and AdamState.step,
+    """One compiled iteration (elbo_and_gradient, step_or_reject) against Reparam's numpy maths and AdamState.step,
     on random states, including gradients so large that the step is rejected."""
     rng = np.random.default_rng(0)
     d, S = 3, 4
@@ -179,8 +179,9 @@ def test_kernel_step_equals_reparam_and_adam_state(guide):
         with np.errstate(over="ignore", invalid="ignore"):
             g = g_obj.pathwise_grad(phi, eps, grad) + g_obj.entropy_grad(phi)
             ok = state.step(elbo, g)
-        elbo_k = K.after_gradient(phi_k, m_k, v_k, counts, scale, eps, lp, grad, np.empty(phi.size),
-                                  np.empty((3, phi.size)), guide == "fullrank", hyper)
+        g_k = np.empty(phi.size)
+        elbo_k = K.elbo_and_gradient(phi_k, eps, lp, grad, g_k, guide == "fullrank")
+        elbo_k = K.step_or_reject(phi_k, m_k, v_k, counts, scale, elbo_k, g_k, np.empty((3, phi.size)), hyper)
         assert ok == (case != 5) == np.isfinite(elbo_k)
         assert counts[0] == state.t and counts[1] == state.failures and counts[2] == (0 if ok else 1)
         assert scale[0] == state.lr_scale

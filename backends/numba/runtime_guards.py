@@ -49,24 +49,26 @@ def guard_real(force, site, natural, k0, k1, k2):
     return natural if r < 0 or force[r, 1] < 0 else float(force[r, 1])
 
 
+def force_row(key, value: int) -> list:
+    """The row forcing a guard instance (site id, loop keys) or a whole site (site id)."""
+    if isinstance(key, tuple):
+        site, loop_keys = key
+        return [site, value, *loop_keys, *[-1] * (MAX_LOOP_DEPTH - len(loop_keys))]
+    return [key, value, -1, -1, -1]
+
+
 def force_tables(force: dict, S: int) -> Optional[tuple[np.ndarray, np.ndarray]]:
     """The reference backend's ``force`` (site id or (site id, loop keys) -> bool, or an
     int array over the S draws: 1 true, 0 false, -1 natural) as ``(forces (F, L,
     FORCE_WIDTH), lane_force (S,))``: draw s is evaluated with table
     ``forces[lane_force[s]]``.  Keyed entries come first, as the reference looks them up
     before the site's.  None when a key is nested deeper than the tables hold."""
-    keyed, sites = [], []
-    for key, value in force.items():
-        if isinstance(key, tuple):
-            site, loop_keys = key
-            if len(loop_keys) > MAX_LOOP_DEPTH:
-                return None
-            row = [site, 0, *loop_keys, *[-1] * (MAX_LOOP_DEPTH - len(loop_keys))]
-            keyed.append((row, value))
-        else:
-            sites.append(([key, 0, -1, -1, -1], value))
+    if any(isinstance(key, tuple) and len(key[1]) > MAX_LOOP_DEPTH for key in force):
+        return None
+    ordered = sorted(force, key=lambda key: not isinstance(key, tuple))
     per_lane = []
-    for row, value in keyed + sites:
+    for key in ordered:
+        row, value = force_row(key, 0), force[key]
         if isinstance(value, np.ndarray):
             lanes = np.broadcast_to(np.asarray(value, dtype=np.int64).reshape(-1), (S,))
         else:

@@ -106,17 +106,22 @@ def record(history, k, phi):
 
 
 @njit(cache=True)
-def after_gradient(phi, m, v, counts, scale, eps, lp, grad, g, scratch, fullrank, hyper):
-    """The rest of one iteration once the draws' log densities lp and gradients grad are known
-    (all finite): the ELBO estimate and, when the step is accepted, the update of (phi, m, v);
-    otherwise the step size is halved.  counts = [steps, consecutive failures, rejected].
-    Returns the ELBO estimate, NaN for a rejected step."""
+def elbo_and_gradient(phi, eps, lp, grad, g, fullrank):
+    """The ELBO estimate from the draws' log densities lp, and its gradient into g (the
+    draws' gradients grad through the guide, plus the entropy's)."""
     S, d = eps.shape
     total = 0.0
     for s in range(S):
         total += lp[s]
-    elbo = total / S + entropy(phi, d, fullrank)
     elbo_gradient(phi, eps, grad, g, fullrank)
+    return total / S + entropy(phi, d, fullrank)
+
+
+@njit(cache=True)
+def step_or_reject(phi, m, v, counts, scale, elbo, g, scratch, hyper):
+    """The update of (phi, m, v) from the ELBO estimate and its gradient g when both are
+    finite and the step is; otherwise the step size is halved.  counts = [steps,
+    consecutive failures, rejected].  Returns the ELBO estimate, NaN for a rejected step."""
     ok = math.isfinite(elbo)
     for i in range(g.shape[0]):
         ok = ok and math.isfinite(g[i])

@@ -83,10 +83,24 @@ class Boundary(Reparam):
         self.surfaces = surfaces
         self.k = surfaces_per_step if surfaces_per_step > 0 else len(surfaces)
         self.m = boundary_samples_per_surface
+        # every surface affine and visited each step: one block of draws per step (the
+        # compiled loop's case, ppl.infer.compiled_loop)
+        self.every_surface_affine = bool(surfaces) and self.k >= len(surfaces) and \
+            all(s.kind == "affine" for s in surfaces)
 
     def __call__(self, phi, rng):
+        if self.every_surface_affine:
+            eps = rng.standard_normal((self.samples, self.guide.d))
+            return self.at(phi, eps, rng.standard_normal((len(self.surfaces), self.m, self.guide.d)))
         elbo, g, evals = super().__call__(phi, rng)
         b, more = self.boundary_term(phi, rng)
+        return elbo, g + b, evals + more
+
+    def at(self, phi, eps, eps_boundary):
+        """The estimate from the draws eps (samples, d) and eps_boundary (surfaces, m, d) when
+        every surface is affine and visited."""
+        elbo, g, evals = super().at(phi, eps)
+        b, more = affine_boundary_batch(self.bm, self.guide, phi, self.surfaces, eps_boundary)
         return elbo, g + b, evals + more
 
     def boundary_term(self, phi, rng):

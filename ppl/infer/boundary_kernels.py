@@ -1,0 +1,104 @@
+"""Numba kernels of the boundary term (DESIGN §6) for the compiled VI loop
+(ppl.infer.compiled_loop): the affine surfaces' boundary points and the term
+they add to the ELBO gradient.
+
+Each mirrors ppl.infer.boundary.affine_boundary_batch operation for
+operation: surface k, c0 + c.theta > 0 with theta = mu + A eps (A =
+diag(sigma) or L), is s(eps) = a0 + a.eps with a = A^T c; coordinate j =
+argmax |a_j| is solved onto it; lane k m + r holds the point of surface k's
+draw r forced true, lane K m + k m + r the same point forced false, and the
+weight is N(eps_j) / |a_j|.  A full-rank guide's parameters are mu then L's
+lower triangle row by row (as adam_kernels).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+@njit(cache=True)
+def _eps_coefficients(phi, c, a, fullrank):
+    """a = A^T c."""
+    d = c.shape[0]
+    if fullrank:
+        for b in range(d):
+            acc = 0.0
+            for r in range(b, d):
+                acc += phi[d + r * (r + 1) // 2 + b] * c[r]
+            a[b] = acc
+    else:
+        for i in range(d):
+            a[i] = c[i] * math.exp(phi[d + i])
+
+
+@njit(cache=True)
+def boundary_points(phi, eps, c0, C, fullrank, thetas, weights, solved, a):
+    """For each surface k and draw r of eps (K, m, d): the draw with its coordinate j
+    solved onto the surface (solved[k, r]), its point in both of its lanes of thetas
+    (2 K m, d) and its weight; a: scratch (d,)."""
+    K, m, d = eps.shape
+    for k in range(K):
+        _eps_coefficients(phi, C[k], a, fullrank)
+        j = 0
+        for i in range(1, d):
+            if abs(a[i]) > abs(a[j]):
+                j = i
+        a0 = c0[k]
+        for i in range(d):
+            a0 += C[k, i] * phi[i]
+        for r in range(m):
+            e = solved[k, r]
+            rest = 0.0
+            for i in range(d):
+                e[i] = eps[k, r, i]
+                rest += e[i] * a[i]
+            rest -= e[j] * a[j]
+            e[j] = -(a0 + rest) / a[j]
+            lane = k * m + r
+            for i in range(d):
+                if fullrank:
+                    row = d + i * (i + 1) // 2
+                    acc = 0.0
+                    for b in range(i + 1):
+                        acc += phi[row + b] * e[b]
+                    x = phi[i] + acc
+                else:
+                    x = phi[i] + math.exp(phi[d + i]) * e[i]
+                thetas[lane, i] = x
+                thetas[K * m + lane, i] = x
+            weights[lane] = math.exp(-0.5 * e[j] * e[j] - HALF_LOG_2PI) / abs(a[j])
+
+
+@njit(cache=True)
+def add_boundary_term(phi, solved, C, lp, weights, g, fullrank):
+    """g += the boundary term: over surfaces k and draws r, (log p forced true - forced
+    false) * weight * d theta / d phi . c, averaged over the m draws (a jump that is not
+    finite adds nothing)."""
+    K, m, d = solved.shape
+    for k in range(K):
+        for r in range(m):
+            lane = k * m + r
+            delta = lp[lane] - lp[K * m + lane]
+            if not math.isfinite(delta):
+                continue
+            dw = delta * weights[lane] / m
+            e = solved[k, r]
+            for i in range(d):
+                g[i] += dw * C[k, i]
+            if fullrank:
+                for i in range(d):
+                    row = d + i * (i + 1) // 2
+                    for b in range(i + 1):
+                        g[row + b] += dw * C[k, i] * e[b]
+            else:
+                for i in range(d):
+                    g[d + i] += dw * C[k, i] * e[i] * math.exp(phi[d + i])
+
+
+def boundary_scratch(K: int, m: int, d: int):
+    """(thetas (2 K m, d), weights (K m,), solved (K, m, d), a (d,)) for the kernels above."""
+    return np.empty((2 * K * m, d)), np.empty(K * m), np.empty((K, m, d)), np.empty(d)
