@@ -62,7 +62,7 @@ def test_exact_posterior_reproduces_the_anglican_reference(exact):
 
 @pytest.mark.slow
 def test_boundary_fit_matches_the_exact_posterior(exact):
-    """10,000 steps of 16 draws (the paper's setting), step size 0.05.  Tolerances: the
+    """10,000 steps of 16 draws (the paper's setting), step size 0.05, in the compiled loop.  Tolerances: the
     log-rate means within 0.5 posterior sd (the draws' own standard error is only
     sd / sqrt(1000) = 0.03 sd; the rest is the mean-field approximation of a posterior that
     mixes over switch days: measured 0.06 and 0.32 sd at this seed), the mean switch day
@@ -72,7 +72,8 @@ def test_boundary_fit_matches_the_exact_posterior(exact):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = ppl.compile_file(os.path.join(d, "model.ppl")).infer(
-            os.path.join(d, "data.json"), iter=10000, seed=0, lr=0.05, tol_rel_obj=0.0)
+            os.path.join(d, "data.json"), iter=10000, seed=0, lr=0.05, tol_rel_obj=0.0, backend="numba")
+    assert fit.settings["loop"] == "compiled"
     assert fit.settings["estimator"] == "boundary"
     for name in ("x0", "x1"):
         mean, sd = exact[name]

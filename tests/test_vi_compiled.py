@@ -191,3 +191,69 @@ def test_kernel_step_equals_reparam_and_adam_state(guide):
                 assert np.allclose(a, b, rtol=1e-12, atol=1e-14)
         else:
             assert np.array_equal(phi_k, phi)
+
+
+# a jump in the density across the line z = 0.3 x (one affine guard) and another across
+# x = 5 whose forced-true side is NaN on the surface where |z| < 1/sqrt(3): the boundary
+# estimator's jumps there are not finite, so those iterations run in Python (where they
+# add nothing); the natural density is NaN beyond x = 5 too, 5 sd out in the prior
+GUARDED = """
+parameters { real x; real z; }
+model {
+  x ~ normal(0, 1);
+  z ~ normal(0, 1);
+  if (z > 0.3 * x) target += normal_lpdf(1.2 | x, 1); else target += normal_lpdf(-0.5 | x, 0.5);
+  if (x > 5) target += log(x - 6 + 3 * z * z);
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def guarded():
+    return ppl.compile(GUARDED).bind({}, backend="numba")
+
+
+@pytest.mark.parametrize("guide", ["meanfield", "fullrank"])
+def test_compiled_boundary_loop_matches_the_python_loop(guarded, guide, monkeypatch):
+    in_python = []
+    at = compiled_loop.Boundary.at_all_affine
+    monkeypatch.setattr(compiled_loop.Boundary, "at_all_affine", lambda self, *a: in_python.append(1) or at(self, *a))
+    options = dict(seed=3, iter=400, samples=4, estimator="boundary", guide=guide, tol_rel_obj=0.0, draws=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        compiled = guarded.infer(**options)
+        python = guarded.infer(compiled_loop=False, **options)
+    assert compiled.settings["loop"] == "compiled" and python.settings["loop"] == "python"
+    assert compiled.diagnostics["iterations"] == python.diagnostics["iterations"] == 400
+    fallbacks = len(in_python) - 400        # the Python loop calls it each iteration
+    assert 0 < fallbacks < 400              # both paths of the compiled loop ran
+    assert np.allclose(compiled.elbo_trace, python.elbo_trace, rtol=1e-10, atol=1e-8)
+    assert np.allclose(compiled.matrix, python.matrix, rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("guide", ["meanfield", "fullrank"])
+def test_boundary_kernels_equal_the_numpy_boundary_term(guarded, guide):
+    """boundary_points + forced densities + add_boundary_term against
+    boundary.affine_boundary_batch on random guides and draws."""
+    from ppl.infer.boundary import affine_boundary_batch, build_surfaces
+    from ppl.infer.boundary_kernels import add_boundary_term, boundary_points, boundary_scratch
+    from ppl.infer.compiled_loop import boundary_force_tables
+    surfaces = build_surfaces(guarded)
+    assert len(surfaces) == 2 and all(s.kind == "affine" for s in surfaces)
+    rng = np.random.default_rng(5)
+    g_obj = GUIDES[guide](2)
+    native = guarded._native
+    K, m = len(surfaces), 3
+    c0 = np.array([s.c0 for s in surfaces])
+    C = np.ascontiguousarray([s.c for s in surfaces])
+    forces, lanes = boundary_force_tables(surfaces, m)
+    for _ in range(5):
+        phi = g_obj.init(rng.normal(size=2)) + 0.3 * rng.normal(size=g_obj.n_params)
+        eps = rng.standard_normal((K, m, 2))
+        expected, _ = affine_boundary_batch(guarded, g_obj, phi, surfaces, eps)
+        thetas, weights, solved, a, sigma = boundary_scratch(K, m, 2)
+        boundary_points(phi, eps, c0, C, guide == "fullrank", thetas, weights, solved, a, sigma)
+        lp, _ = native.module.forced_density(thetas, True, native.work(2 * K * m), forces, lanes, *native.data)
+        g = np.zeros(g_obj.n_params)
+        add_boundary_term(phi, solved, C, lp, weights, g, guide == "fullrank", sigma)
+        assert np.allclose(g, expected, rtol=1e-10, atol=1e-12)

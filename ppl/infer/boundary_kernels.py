@@ -21,7 +21,7 @@ HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 @njit(cache=True)
-def _eps_coefficients(phi, c, a, fullrank):
+def _eps_coefficients(phi, sigma, c, a, fullrank):
     """a = A^T c."""
     d = c.shape[0]
     if fullrank:
@@ -32,17 +32,27 @@ def _eps_coefficients(phi, c, a, fullrank):
             a[b] = acc
     else:
         for i in range(d):
-            a[i] = c[i] * math.exp(phi[d + i])
+            a[i] = c[i] * sigma[i]
 
 
 @njit(cache=True)
-def boundary_points(phi, eps, c0, C, fullrank, thetas, weights, solved, a):
+def _mean_field_scales(phi, sigma, fullrank):
+    """sigma = exp(omega) of a mean-field guide (once per step, not per surface)."""
+    if not fullrank:
+        d = sigma.shape[0]
+        for i in range(d):
+            sigma[i] = math.exp(phi[d + i])
+
+
+@njit(cache=True)
+def boundary_points(phi, eps, c0, C, fullrank, thetas, weights, solved, a, sigma):
     """For each surface k and draw r of eps (K, m, d): the draw with its coordinate j
     solved onto the surface (solved[k, r]), its point in both of its lanes of thetas
-    (2 K m, d) and its weight; a: scratch (d,)."""
+    (2 K m, d) and its weight; a, sigma: scratch (d,)."""
     K, m, d = eps.shape
+    _mean_field_scales(phi, sigma, fullrank)
     for k in range(K):
-        _eps_coefficients(phi, C[k], a, fullrank)
+        _eps_coefficients(phi, sigma, C[k], a, fullrank)
         j = 0
         for i in range(1, d):
             if abs(a[i]) > abs(a[j]):
@@ -67,14 +77,14 @@ def boundary_points(phi, eps, c0, C, fullrank, thetas, weights, solved, a):
                         acc += phi[row + b] * e[b]
                     x = phi[i] + acc
                 else:
-                    x = phi[i] + math.exp(phi[d + i]) * e[i]
+                    x = phi[i] + sigma[i] * e[i]
                 thetas[lane, i] = x
                 thetas[K * m + lane, i] = x
             weights[lane] = math.exp(-0.5 * e[j] * e[j] - HALF_LOG_2PI) / abs(a[j])
 
 
 @njit(cache=True)
-def add_boundary_term(phi, solved, C, lp, weights, g, fullrank):
+def add_boundary_term(phi, solved, C, lp, weights, g, fullrank, sigma):
     """g += the boundary term: over surfaces k and draws r, (log p forced true - forced
     false) * weight * d theta / d phi . c, averaged over the m draws (a jump that is not
     finite adds nothing)."""
@@ -96,9 +106,10 @@ def add_boundary_term(phi, solved, C, lp, weights, g, fullrank):
                         g[row + b] += dw * C[k, i] * e[b]
             else:
                 for i in range(d):
-                    g[d + i] += dw * C[k, i] * e[i] * math.exp(phi[d + i])
+                    g[d + i] += dw * C[k, i] * e[i] * sigma[i]
 
 
 def boundary_scratch(K: int, m: int, d: int):
-    """(thetas (2 K m, d), weights (K m,), solved (K, m, d), a (d,)) for the kernels above."""
-    return np.empty((2 * K * m, d)), np.empty(K * m), np.empty((K, m, d)), np.empty(d)
+    """(thetas (2 K m, d), weights (K m,), solved (K, m, d), a (d,), sigma (d,)) for the
+    kernels above."""
+    return np.empty((2 * K * m, d)), np.empty(K * m), np.empty((K, m, d)), np.empty(d), np.empty(d)

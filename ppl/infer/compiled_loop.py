@@ -78,12 +78,12 @@ def run_chunk(phi, m, v, counts, scale, eps, eps_boundary, elbos, history, work,
 
 # the boundary term of the affine surfaces, added to the gradient before the step
 BOUNDARY_SOURCE = """\
-        c0, C, forces, lane_force, b_thetas, b_weights, b_solved, b_a = surfaces
-        boundary_points(phi, eps_boundary[k], c0, C, fullrank, b_thetas, b_weights, b_solved, b_a)
+        c0, C, forces, lane_force, b_thetas, b_weights, b_solved, b_a, b_sigma = surfaces
+        boundary_points(phi, eps_boundary[k], c0, C, fullrank, b_thetas, b_weights, b_solved, b_a, b_sigma)
         lp_b, finite = forced_density(b_thetas, jacobian, model_work, forces, lane_force, *data)
         if not finite:
             return {in_python}
-        add_boundary_term(phi, b_solved, C, lp_b, b_weights, g, fullrank)"""
+        add_boundary_term(phi, b_solved, C, lp_b, b_weights, g, fullrank, b_sigma)"""
 
 
 class CompiledLoop:
@@ -216,8 +216,11 @@ class _Chunk:
             self.book(k, k + ran, callback)
             k += ran
             if status == IN_PYTHON:
-                draws = (self.draws[0][k],) + ((self.draws[1][k],) if self.loop.boundary else ())
-                elbo, grad, evals = self.loop.estimator.at(adam.phi, *draws)
+                if self.loop.boundary:
+                    elbo, grad, evals = self.loop.estimator.at_all_affine(adam.phi, self.draws[0][k],
+                                                                          self.draws[1][k])
+                else:
+                    elbo, grad, evals = self.loop.estimator.at(adam.phi, self.draws[0][k])
                 trace.grad_evals += evals
                 if adam.step(elbo, grad):
                     self.elbos[k] = elbo

@@ -91,12 +91,12 @@ class Boundary(Reparam):
     def __call__(self, phi, rng):
         if self.every_surface_affine:
             eps = rng.standard_normal((self.samples, self.guide.d))
-            return self.at(phi, eps, rng.standard_normal((len(self.surfaces), self.m, self.guide.d)))
+            return self.at_all_affine(phi, eps, rng.standard_normal((len(self.surfaces), self.m, self.guide.d)))
         elbo, g, evals = super().__call__(phi, rng)
         b, more = self.boundary_term(phi, rng)
         return elbo, g + b, evals + more
 
-    def at(self, phi, eps, eps_boundary):
+    def at_all_affine(self, phi, eps, eps_boundary):
         """The estimate from the draws eps (samples, d) and eps_boundary (surfaces, m, d) when
         every surface is affine and visited."""
         elbo, g, evals = super().at(phi, eps)
