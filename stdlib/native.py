@@ -97,8 +97,8 @@ def Phi(x):
 
 @njit(cache=True)
 def _ndtri(p):
-    # Acklam's rational approximation refined by two Halley steps on erfc:
-    # full double precision over (0, 1).
+    # Acklam's rational approximation (relative error 1.2e-9) refined by one Halley
+    # step on erfc (cubic convergence): full double precision over (0, 1).
     if p <= 0.0:
         return -math.inf if p == 0.0 else math.nan
     if p >= 1.0:
@@ -124,15 +124,13 @@ def _ndtri(p):
         r = q * q
         x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / \
             (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0)
-    for _ in range(2):
-        # e = Phi(x) - p, through the tail that is not close to 1
-        if p < 0.5:
-            e = 0.5 * math.erfc(-x / math.sqrt(2.0)) - p
-        else:
-            e = (1.0 - p) - 0.5 * math.erfc(x / math.sqrt(2.0))
-        u = e * SQRT_2PI * math.exp(0.5 * x * x)
-        x = x - u / (1.0 + 0.5 * x * u)
-    return x
+    # e = Phi(x) - p, through the tail that is not close to 1
+    if p < 0.5:
+        e = 0.5 * math.erfc(-x / math.sqrt(2.0)) - p
+    else:
+        e = (1.0 - p) - 0.5 * math.erfc(x / math.sqrt(2.0))
+    u = e * SQRT_2PI * math.exp(0.5 * x * x)
+    return x - u / (1.0 + 0.5 * x * u)
 
 
 @vectorize(cache=True)

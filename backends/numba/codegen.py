@@ -74,6 +74,11 @@ class FunctionGen(ChangepointSeries):
         # the 0-based iteration counts of the enclosing for loops (the guards' loop keys);
         # None for a changepoint series, whose instances are not forced natively
         self.loop_counters: list = []
+        # data-only calls already evaluated in this straight-line run of statements: id(node)
+        # -> (temporary, ids of the variables it reads); the reverse sweep recomputes the
+        # forward sweep's expressions, often several copies of one node per statement
+        self.evaluated: dict[int, tuple[str, set]] = {}
+        self.conditional = 0        # > 0 inside a branch of ?: (evaluated only when taken)
         self.counter = itertools.count()
         self.stacks: dict[tuple, str] = {}
         self.mutated = mutated      # ids of the variables the function updates in place
@@ -105,6 +110,18 @@ class FunctionGen(ChangepointSeries):
             if method is None:
                 raise Unsupported(f"statement {type(s).__name__}", s.span)
             method(s)
+            self.forget_evaluated(s)
+
+    def forget_evaluated(self, s):
+        """Drop the evaluated calls that statement s may have changed: those reading the
+        variable it assigns; all of them after a statement with a body (what ran inside
+        it, and how often, is not known here)."""
+        if any(isinstance(getattr(s, b, None), list) for b in ("body", "then", "other")):
+            self.evaluated.clear()
+            return
+        var = getattr(s, "var", None)
+        if var is not None:
+            self.evaluated = {k: v for k, v in self.evaluated.items() if id(var) not in v[1]}
 
     def s_Declare(self, s: N.Declare):
         v = s.var
@@ -157,7 +174,9 @@ class FunctionGen(ChangepointSeries):
         self.w(head + ":")
         self.w.indent()
         self.w("pass")
+        self.evaluated.clear()      # a loop body runs again after what it assigns
         self.stmts(body)
+        self.evaluated.clear()      # temporaries of a body that may not have run
         self.w.dedent()
 
     def branches(self, cond: str, then: list, other: list):
@@ -288,7 +307,20 @@ class FunctionGen(ChangepointSeries):
         method = getattr(self, "e_" + type(e).__name__, None)
         if method is None:
             raise Unsupported(f"expression {type(e).__name__}", e.span)
-        return method(e)
+        if not self._reusable(e):
+            return method(e)
+        known = self.evaluated.get(id(e))
+        if known is not None:
+            return known[0]
+        name = self.tmp(method(e))
+        self.evaluated[id(e)] = (name, loaded_variables(e))
+        return name
+
+    def _reusable(self, e: N.Expr) -> bool:
+        """A data-only scalar call that is evaluated wherever it appears (not in a branch of
+        ?:) and cannot raise: its value is kept in a temporary for later copies of the node."""
+        return (isinstance(e, N.Call) and e.dep == N.DATA and not self.conditional and rank(e.type) == 0
+                and e.fn.name in _REUSABLE)
 
     def e_Const(self, e: N.Const):
         v = e.value
@@ -312,7 +344,9 @@ class FunctionGen(ChangepointSeries):
 
     def e_Select(self, e: N.Select):
         c = self.truth(e.cond)
+        self.conditional += 1
         a, b = self.expr(e.then), self.expr(e.other)
+        self.conditional -= 1
         if e.type.base == "real" and rank(e.type) == 0:
             return f"(float({a}) if {c} else float({b}))"
         return f"({a} if {c} else {b})"
@@ -556,6 +590,10 @@ _MATMUL_ADJOINTS = {
 
 _ELEMENTWISE = {"+", "-", "*", "/", ".*", "./", "u-", "exp", "log", "log1p", "expm1", "sqrt",
                 "square", "inv", "inv_logit", "log_inv_logit", "fabs"}
+
+# the library's functions (not the operators, which cost less than a temporary saves, nor
+# integer division, which raises)
+_REUSABLE = {key.split("#")[0] for key in native.FUNCTIONS if key[0].isalpha()}
 
 _CONTAINERS = {"sum": _sum, "mean": _mean, "dot_product": _dot, "rep_vector": _rep,
                "rep_row_vector": _rep, "rep_array": _rep, "num_elements": _size, "size": _size}
