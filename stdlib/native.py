@@ -332,6 +332,16 @@ DISTRIBUTIONS = {
              ("({1} - 1.0) / {0} - ({2} - 1.0) / (1.0 - {0})",
               "np.log({0}) - K.digamma({1}) + K.digamma({1} + {2})",
               "np.log1p(-{0}) - K.digamma({2}) + K.digamma({1} + {2})")),
-    "poisson": ("(K.xlogy({0} * 1.0, {1}) - {1} - K.lgamma({0} + 1.0))", (None, "{0} / {1} - 1.0")),
-    "poisson_log": ("({0} * {1} - np.exp({1}) - K.lgamma({0} + 1.0))", (None, "{0} - np.exp({1})")),
 }
+
+# Log densities as a kernel plus a normalising term that reads only some of the
+# arguments (the variate of a count model: data, nearly always): native code
+# computes the normalising term once per bind when those are data
+# (backends/numba/hoisting.py).  name -> (kernel, (normalising term, its arguments)).
+NORMALISED = {
+    "poisson": ("(K.xlogy({0} * 1.0, {1}) - {1})", ("(-K.lgamma({0} + 1.0))", (0,))),
+    "poisson_log": ("({0} * {1} - np.exp({1}))", ("(-K.lgamma({0} + 1.0))", (0,))),
+}
+DISTRIBUTIONS["poisson"] = (f"({NORMALISED['poisson'][0]} + {NORMALISED['poisson'][1][0]})", (None, "{0} / {1} - 1.0"))
+DISTRIBUTIONS["poisson_log"] = (f"({NORMALISED['poisson_log'][0]} + {NORMALISED['poisson_log'][1][0]})",
+                                (None, "{0} - np.exp({1})"))

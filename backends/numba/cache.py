@@ -26,7 +26,7 @@ from ppl.cachedir import cache_dir
 
 # what generated modules import and Numba compiles into them
 _KERNEL_MODULES = ["ppl.backends.numba.runtime_transforms", "ppl.backends.numba.runtime_linalg",
-                   "ppl.backends.numba.runtime_guards",
+                   "ppl.backends.numba.runtime_guards", "ppl.backends.numba.runtime_hoisting",
                    "ppl.stdlib.native", "ppl.stdlib.native_changepoint", "ppl.infer.adam_kernels"]
 _toolchain_text = None
 

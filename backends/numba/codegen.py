@@ -22,6 +22,7 @@ import itertools
 
 from ppl.ad import nodes as D
 from ppl.ad.transform import TapedIf
+from ppl.frontend.types import REAL
 from ppl.ir import nodes as N
 from ppl.stdlib import native
 from ppl.stdlib.distributions import Distribution
@@ -29,6 +30,7 @@ from ppl.stdlib.distributions import Distribution
 from . import runtime_guards as G
 from .aliasing import loaded_variables
 from .changepoint_series import ChangepointSeries
+from .hoisting import HoistedCalls, loop
 
 class Unsupported(Exception):
     def __init__(self, what: str, span=None):
@@ -60,7 +62,7 @@ class Writer:
         self.depth -= 1
 
 
-class FunctionGen(ChangepointSeries):
+class FunctionGen(ChangepointSeries, HoistedCalls):
     """Generates one function body; ``names`` maps IR variables to identifiers."""
 
     def __init__(self, module, w: Writer, mutated: set[int], differentiating: bool = False,
@@ -71,8 +73,8 @@ class FunctionGen(ChangepointSeries):
         self.differentiating = differentiating
         # a density function takes a table of forced guard instances (runtime_guards.py)
         self.forcing = forcing
-        # the 0-based iteration counts of the enclosing for loops (the guards' loop keys);
-        # None for a changepoint series, whose instances are not forced natively
+        # the enclosing for loops (hoisting.Loop: the guards' loop keys, the hoisted calls'
+        # table indices); None for a changepoint series (its body runs per step and segment)
         self.loop_counters: list = []
         # data-only calls already evaluated in this straight-line run of statements: id(node)
         # -> (temporary, ids of the variables it reads); the reverse sweep recomputes the
@@ -191,13 +193,15 @@ class FunctionGen(ChangepointSeries):
             self.changepoint_series(s, lo, hi)
             self.loop_counters.pop()
             return
-        self.loop_counters.append(f"{self.name(s.var)} - {lo}")
+        self.loop_counters.append(loop(self.name(s.var), lo, hi, [s.lo, s.hi]))
         self.block(f"for {self.name(s.var)} in range({lo}, {hi} + 1)", s.body)
         self.loop_counters.pop()
 
     def s_ReverseFor(self, s: D.ReverseFor):
         lo, hi = self.operand(s.lo), self.operand(s.hi)
+        self.loop_counters.append(loop(self.name(s.var), lo, hi, [s.lo, s.hi]))
         self.block(f"for {self.name(s.var)} in range({hi}, {lo} - 1, -1)", s.body)
+        self.loop_counters.pop()
 
     def s_If(self, s: N.If):
         self.branches(self.truth(s.cond), s.then, s.other)
@@ -312,7 +316,8 @@ class FunctionGen(ChangepointSeries):
         known = self.evaluated.get(id(e))
         if known is not None:
             return known[0]
-        name = self.tmp(method(e))
+        name = (self.hoisted_call(id(e), lambda: method(e)) if e.type.base == "real" else None) \
+            or self.tmp(method(e))
         self.evaluated[id(e)] = (name, loaded_variables(e))
         return name
 
@@ -411,7 +416,7 @@ class FunctionGen(ChangepointSeries):
         if rank(e.type) or None in counters or len(counters) > G.MAX_LOOP_DEPTH:
             self.m.forcing_complete = False      # forced evaluations go to the reference
             return natural
-        keys = [*counters, *["0"] * (G.MAX_LOOP_DEPTH - len(counters))]
+        keys = [*(lp.counter for lp in counters), *["0"] * (G.MAX_LOOP_DEPTH - len(counters))]
         kind = "guard_int" if e.type.base == "int" else "guard_real"
         return f"G.{kind}(force, {e.guard}, {natural}, {', '.join(keys)})"
 
@@ -426,11 +431,31 @@ class FunctionGen(ChangepointSeries):
         entry = native.DISTRIBUTIONS.get(e.dist.name)
         if entry is None:
             raise Unsupported(f"distribution {e.dist.name}", e.span)
-        if all(rank(a.type) <= 1 for a in e.args) and any(rank(a.type) == 1 for a in e.args):
-            return self.fused_sum(entry[0], e.args)
-        args = [self.operand(a) for a in e.args]
-        code = entry[0].format(*args)
-        return code if all(rank(a.type) == 0 for a in e.args) else f"np.sum({code})"
+        normalising = self.hoisted_normalising(e)
+        if normalising is not None:
+            return f"({self.log_density_sum(native.NORMALISED[e.dist.name][0], e.args)} + {normalising})"
+        return self.log_density_sum(entry[0], e.args)
+
+    def log_density_sum(self, template: str, args: list) -> str:
+        """The sum over the elements of a log density template on args."""
+        if all(rank(a.type) <= 1 for a in args) and any(rank(a.type) == 1 for a in args):
+            return self.fused_sum(template, args)
+        ops = [self.operand(a) for a in args]
+        code = template.format(*ops)
+        return code if all(rank(a.type) == 0 for a in args) else f"np.sum({code})"
+
+    def hoisted_normalising(self, e: N.Lpdf) -> str | None:
+        """The normalising term of e (stdlib.native.NORMALISED) from its table, when it reads
+        only data that also fix the number of terms (every other argument is a scalar)."""
+        split = native.NORMALISED.get(e.dist.name)
+        if split is None or self.conditional:
+            return None
+        template, reads = split[1]
+        if any(e.args[i].dep != N.DATA for i in reads) or \
+                any(rank(a.type) for i, a in enumerate(e.args) if i not in reads):
+            return None
+        used = [e.args[i] if i in reads else N.Const(e.span, REAL, 0.0) for i in range(len(e.args))]
+        return self.hoisted_call(("normalising", id(e)), lambda: self.log_density_sum(template, used))
 
     # -- elementwise work over vectors as one loop, without temporaries
     def elem(self, e: N.Expr, i: str, leaves: list) -> str:

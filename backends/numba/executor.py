@@ -16,6 +16,7 @@ from numba.core.errors import NumbaError
 from ppl.ad import gradient_program
 
 from . import cache
+from . import runtime_hoisting as hoisting
 from .codegen import Unsupported
 from .runtime_guards import force_tables
 from .module import ModuleGen
@@ -46,9 +47,12 @@ class NativeModel:
         empty = np.zeros((0, self.dim))
         try:
             self.work_per_draw, derived = self.module.prepare(*self.data)
-            self.data = self.data + tuple(derived)
+            data = self.data + tuple(derived)
             self._work = np.empty(0)
-            self.module.gradient(empty, True, self._work, *self.data)
+            self.module.gradient(empty, True, self._work, *data, hoisting.empty(self.module.HOIST_SITES))
+            at = np.zeros((1, self.dim))
+            self.data = data + (hoisting.tables(self.module.HOIST_SITES, lambda hoist: self.module.gradient(
+                at, True, self.work(1), *data, hoist)),)
         except Exception as e:  # a construct the generator emits but Numba cannot type
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise Unsupported(f"this model (Numba: {first[:200]})") from None

@@ -1,15 +1,18 @@
 """The generated module of one bound model.
 
-It holds ``density_one(theta, jacobian, <data...>)`` (the log density of one
-unconstrained draw, Jacobians included, from the model's IR),
-``gradient_one(theta, grad, jacobian, <data...>)`` (the same value and its
-gradient written into ``grad``, from the AD program of ppl.ad: the forward
-sweep with its tape, the reverse sweep, then the transforms' vector-Jacobian
-products), and ``density`` / ``gradient(thetas, jacobian, work, <data...>,
-<derived...>)`` over a batch ``(S, d)``, with ``work`` a float64 buffer of at
-least ``S * work_per_draw`` elements the caller keeps between calls, where
+It holds ``density_one(theta, jacobian, force, <data...>, hoist)`` (the log
+density of one unconstrained draw, Jacobians included, from the model's IR,
+with the guard instances in the table ``force`` forced: runtime_guards.py),
+``gradient_one(theta, grad, jacobian, <data...>, hoist)`` (the same value and
+its gradient written into ``grad``, from the AD program of ppl.ad: the
+forward sweep with its tape, the reverse sweep, then the transforms'
+vector-Jacobian products), and ``density`` / ``gradient`` /
+``forced_density`` over a batch ``(S, d)``: ``(thetas, jacobian, work,
+<data...>, <derived...>, hoist)``, with ``work`` a float64 buffer of at least
+``S * work_per_draw`` elements the caller keeps between calls, where
 ``work_per_draw, derived = prepare(<data...>)`` (derived: transposed data
-matrices; see backends/numba/batched.py).
+matrices; see backends/numba/batched.py), and ``hoist`` the tables of the
+data-only calls computed once per bind (hoisting.py).
 """
 from __future__ import annotations
 
@@ -38,6 +41,7 @@ class ModuleGen:
         self.batched = BatchedProducts(slots, self.name)    # of the function being generated
         self.untaped = _untaped_declarations(gradient_program.forward, gradient_program.reverse)
         self.forcing_complete = True    # every guard instance can be forced in density_one
+        self.hoist_sites: dict[int, int] = {}   # id(call) -> its table (hoisting.py)
 
     def name(self, v: N.Variable) -> str:
         n = self._names.get(id(v))
@@ -178,12 +182,12 @@ class ModuleGen:
         out = [HEADER]
         da = self.data_args()
         out.append(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})")
-        out.append(f"def density_one(theta, jacobian, force{da}{density_batched.arguments()}):")
+        out.append(f"def density_one(theta, jacobian, force{da}, hoist{density_batched.arguments()}):")
         out += _stack_init_lines(density_stacks, density_locals, density_lines)
         out += density_lines
         out.append("")
         out.append(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})")
-        out.append(f"def gradient_one(theta, grad, jacobian{da}{self.batched.arguments()}):")
+        out.append(f"def gradient_one(theta, grad, jacobian{da}, hoist{self.batched.arguments()}):")
         out += _stack_init_lines(self.stack_inits, self.local_inits, grad_lines)
         out += grad_lines
         out.append("")
@@ -193,7 +197,9 @@ class ModuleGen:
         out += _batch_function("gradient", da, self.batched, derived)
         out += _prepare_function(da, density_batched, self.batched, derived)
         out += ["", "", "# can every guard instance be forced natively (else the reference backend does it)",
-                f"FORCING = {self.forcing_complete}"]
+                f"FORCING = {self.forcing_complete}",
+                "# the data-only calls computed once per bind (hoisting.py)",
+                f"HOIST_SITES = {len(self.hoist_sites)}"]
         return "\n".join(out) + "\n"
 
 
@@ -205,7 +211,7 @@ def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list)
     (runtime_guards.py)."""
     dd = "".join(f", {x}_T" for x in derived)
     forcing = ", forces, lane_force" if kind == "forced_density" else ""
-    lines = ["", "", "@njit(cache=True)", f"def {kind}(thetas, jacobian, work{forcing}{da}{dd}):",
+    lines = ["", "", "@njit(cache=True)", f"def {kind}(thetas, jacobian, work{forcing}{da}{dd}, hoist):",
              "    S = thetas.shape[0]", "    out = np.empty(S)"]
     if kind == "gradient":
         lines.append("    grads = np.zeros(thetas.shape)")
@@ -214,10 +220,10 @@ def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list)
     lines += batched.before_loop()
     lines.append("    for s in range(S):")
     if kind == "gradient":
-        call = f"gradient_one(thetas[s], grads[s], jacobian{da}"
+        call = f"gradient_one(thetas[s], grads[s], jacobian{da}, hoist"
     else:
         force = "forces[lane_force[s]]" if forcing else "natural"
-        call = f"density_one(thetas[s], jacobian, {force}{da}"
+        call = f"density_one(thetas[s], jacobian, {force}{da}, hoist"
     lines.append(f"        out[s] = {call}{batched.row_arguments()})")
     if kind == "gradient":
         lines += batched.after_loop()
@@ -346,6 +352,7 @@ from numba import njit, prange
 from ppl.stdlib import native as K
 from ppl.stdlib import native_changepoint as KC
 from ppl.backends.numba import runtime_guards as G
+from ppl.backends.numba import runtime_hoisting as H
 from ppl.backends.numba import runtime_linalg as L
 from ppl.backends.numba import runtime_transforms as T
 from ppl.backends.numba.runtime_transforms import ix as K_ix
