@@ -119,6 +119,17 @@ class BoundModel:
             return self._native.log_density(theta_unc, jacobian, force)
         return self._impl.log_density(theta_unc, jacobian, force)
 
+    def log_density_jumps(self, theta_unc, forced: dict):
+        """Per draw of a batch (S, d): log p with a set of guard instances forced true minus
+        log p with them forced false (the jump across their surface; Jacobians cancel).
+        ``forced`` maps (guard id, loop key) to a bool array (S,): is that instance in draw
+        s's set.  On the numba backend one pass computes only the terms that differ
+        (backends/numba/jumps.py): terms the set does not reach cancel exactly, even when
+        not finite."""
+        if self._native is not None:
+            return self._native.log_density_jumps(theta_unc, forced)
+        return self._impl.log_density_jumps(theta_unc, forced)
+
     def log_density_gradient(self, theta_unc, jacobian: bool = True, force: Optional[dict] = None):
         """(log density, gradient) at unconstrained ``theta`` (d,) or a batch (S, d).
 

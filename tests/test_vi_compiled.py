@@ -233,8 +233,8 @@ def test_compiled_boundary_loop_matches_the_python_loop(guarded, guide, monkeypa
 
 @pytest.mark.parametrize("guide", ["meanfield", "fullrank"])
 def test_boundary_kernels_equal_the_numpy_boundary_term(guarded, guide):
-    """boundary_points + forced densities + add_boundary_term against
-    boundary.affine_boundary_batch on random guides and draws."""
+    """boundary_points + the jump function + add_boundary_term against
+    boundary.affine_boundary_batch on the reference backend, on random guides and draws."""
     from ppl.infer.boundary import affine_boundary_batch, build_surfaces
     from ppl.infer.boundary_kernels import add_boundary_term, boundary_points, boundary_scratch
     from ppl.infer.compiled_loop import boundary_force_tables
@@ -246,14 +246,15 @@ def test_boundary_kernels_equal_the_numpy_boundary_term(guarded, guide):
     K, m = len(surfaces), 3
     c0 = np.array([s.c0 for s in surfaces])
     C = np.ascontiguousarray([s.c for s in surfaces])
-    forces, lanes = boundary_force_tables(surfaces, m)
+    forces, forces_false, lanes = boundary_force_tables(surfaces, m)
+    reference = ppl.compile(GUARDED).bind({}, backend="numpy")
     for _ in range(5):
         phi = g_obj.init(rng.normal(size=2)) + 0.3 * rng.normal(size=g_obj.n_params)
         eps = rng.standard_normal((K, m, 2))
-        expected, _ = affine_boundary_batch(guarded, g_obj, phi, surfaces, eps)
+        expected, _ = affine_boundary_batch(reference, g_obj, phi, surfaces, eps)
         thetas, weights, solved, a, sigma = boundary_scratch(K, m, 2)
         boundary_points(phi, eps, c0, C, guide == "fullrank", thetas, weights, solved, a, sigma)
-        lp, _ = native.module.forced_density(thetas, True, native.work(2 * K * m), forces, lanes, *native.data)
+        delta, _ = native.module.jumps(thetas, native.work(K * m), forces, forces_false, lanes, *native.data)
         g = np.zeros(g_obj.n_params)
-        add_boundary_term(phi, solved, C, lp, weights, g, guide == "fullrank", sigma)
+        add_boundary_term(phi, solved, C, delta, weights, g, guide == "fullrank", sigma)
         assert np.allclose(g, expected, rtol=1e-10, atol=1e-12)

@@ -618,7 +618,7 @@ _ELEMENTWISE = {"+", "-", "*", "/", ".*", "./", "u-", "exp", "log", "log1p", "ex
 
 # the library's functions (not the operators, which cost less than a temporary saves, nor
 # integer division, which raises)
-_REUSABLE = {key.split("#")[0] for key in native.FUNCTIONS if key[0].isalpha()}
+_REUSABLE = {key.split("#")[0] for key in native.FUNCTIONS if key.split("#")[0].isidentifier()}
 
 _CONTAINERS = {"sum": _sum, "mean": _mean, "dot_product": _dot, "rep_vector": _rep,
                "rep_row_vector": _rep, "rep_array": _rep, "num_elements": _size, "size": _size}

@@ -97,6 +97,34 @@ class NativeModel:
             lp[bad] = self.ref.log_density(t[bad], jacobian, _lanes(force, bad))
         return float(lp[0]) if single else lp
 
+    def log_density_jumps(self, theta, forced):
+        """BoundModel.log_density_jumps natively: one pass of the jump function when the
+        model has one (jumps.py), else two forced densities; draws whose native jump is not
+        finite, or batches where native code raised, by the reference backend."""
+        t, _ = self._batch(theta)
+        if t is None or not self.module.FORCING:
+            return self.ref.log_density_jumps(theta, forced)
+        S = len(t)
+        member = {key: np.broadcast_to(np.asarray(m, dtype=bool), (S,)) for key, m in forced.items()}
+        true = force_tables({key: np.where(m, 1, -1) for key, m in member.items()}, S)
+        false = force_tables({key: np.where(m, 0, -1) for key, m in member.items()}, S)
+        if true is None:
+            return self.ref.log_density_jumps(theta, forced)
+        if not self.module.JUMPS:
+            both = np.concatenate([t, t])
+            lp = self.log_density(both, False, {key: np.concatenate([np.where(m, 1, -1), np.where(m, 0, -1)])
+                                                for key, m in member.items()})
+            with np.errstate(invalid="ignore"):
+                return lp[:S] - lp[S:]
+        try:
+            out, finite = self.module.jumps(t, self.work(S), true[0], false[0], true[1], *self.data)
+        except Exception:
+            return self.ref.log_density_jumps(theta, forced)
+        if not finite:
+            bad = ~np.isfinite(out)
+            out[bad] = self.ref.log_density_jumps(t[bad], {key: m[bad] for key, m in member.items()})
+        return out
+
     def log_density_gradient(self, theta, jacobian=True, force=None):
         from ppl.backends.reference.gradient import log_density_gradient as reference
         t, single = self._batch(theta)

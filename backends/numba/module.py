@@ -25,6 +25,7 @@ from . import runtime_guards as G
 from .aliasing import mutated_variables
 from .batched import BatchedProducts
 from .codegen import FunctionGen, Unsupported, Writer
+from .jumps import JumpGen
 
 class ModuleGen:
     """The generated module of one bound model (see the module docstring)."""
@@ -179,6 +180,8 @@ class ModuleGen:
         wg("return target")
         grad_lines = drop_dead_temporaries(wg.lines)
         density_lines = drop_dead_temporaries(density_lines)
+        grad_stacks, grad_locals, grad_batched = self.stack_inits, self.local_inits, self.batched
+        jump_lines, jump_locals, jump_batched = self.jump_function() if p.guards else (None, {}, None)
         out = [HEADER]
         da = self.data_args()
         out.append(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})")
@@ -187,44 +190,85 @@ class ModuleGen:
         out += density_lines
         out.append("")
         out.append(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})")
-        out.append(f"def gradient_one(theta, grad, jacobian{da}, hoist{self.batched.arguments()}):")
-        out += _stack_init_lines(self.stack_inits, self.local_inits, grad_lines)
+        tapes, tape_lines = _tapes(grad_stacks, grad_lines)
+        out.append(f"def gradient_one(theta, grad, jacobian{da}, hoist{grad_batched.arguments()}{tapes}):")
+        out += _stack_init_lines([], grad_locals, [])
+        out += [f"    {name}_n = 0" for name, r, _ in grad_stacks if r == 0]
         out += grad_lines
         out.append("")
-        derived = sorted(density_batched.transposed() | self.batched.transposed())
+        derived = density_batched.transposed() | grad_batched.transposed()
+        if jump_lines is not None:
+            derived |= jump_batched.transposed()
+            out.append(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})")
+            out.append(f"def jump_one(theta, force, force_false{da}, hoist{jump_batched.arguments()}):")
+            out += _stack_init_lines([], jump_locals, jump_lines)
+            out += jump_lines
+            out.append("")
+        derived = sorted(derived)
         out += _batch_function("density", da, density_batched, derived)
         out += _batch_function("forced_density", da, density_batched, derived)
-        out += _batch_function("gradient", da, self.batched, derived)
-        out += _prepare_function(da, density_batched, self.batched, derived)
+        out += _batch_function("gradient", da, grad_batched, derived, (tapes, tape_lines))
+        if jump_lines is not None:
+            out += _batch_function("jumps", da, jump_batched, derived)
+        out += _prepare_function(da, density_batched, grad_batched, derived)
         out += ["", "", "# can every guard instance be forced natively (else the reference backend does it)",
                 f"FORCING = {self.forcing_complete}",
+                "# is there a jump function (jumps.py)",
+                f"JUMPS = {jump_lines is not None}",
                 "# the data-only calls computed once per bind (hoisting.py)",
                 f"HOIST_SITES = {len(self.hoist_sites)}"]
         return "\n".join(out) + "\n"
 
 
-def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list) -> list[str]:
+    def jump_function(self):
+        """(jump_one's body lines, its local definitions, its batched products), or Nones when
+        the model has something jumps.py does not handle (then the forced densities are used)."""
+        p = self.program
+        self.stack_inits, self.local_inits = [], {}
+        self.batched = BatchedProducts(self.slots, self.name)
+        w = Writer()
+        body = [*p.transformed_parameters, *p.model]
+        try:
+            fj = JumpGen(self, w, mutated_variables(body), body)
+            w("target = 0.0")
+            w("jump = 0.0")
+            w("jacobian = False")
+            self.constrain(w, fj, keep=False)
+            fj.stmts(body)
+        except Unsupported:
+            return None, {}, None
+        if self.stack_inits:
+            return None, {}, None
+        w("return jump")
+        return drop_dead_temporaries(w.lines), dict(self.local_inits), self.batched
+
+
+def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list, tapes=("", [])) -> list[str]:
     """``density(thetas, jacobian, work, <data>, <derived>)`` / ``gradient(...)``: the
     per-draw function over a batch (S, d), with the batched products around the loop.
     ``forced_density(thetas, jacobian, work, forces, lane_force, ...)``: the density of
     draw s with the guard instances of table ``forces[lane_force[s]]`` forced
-    (runtime_guards.py)."""
+    (runtime_guards.py).  ``tapes``: the gradient's tapes (_tapes), made once per batch."""
     dd = "".join(f", {x}_T" for x in derived)
-    forcing = ", forces, lane_force" if kind == "forced_density" else ""
-    lines = ["", "", "@njit(cache=True)", f"def {kind}(thetas, jacobian, work{forcing}{da}{dd}, hoist):",
-             "    S = thetas.shape[0]", "    out = np.empty(S)"]
+    forcing = {"forced_density": ", forces, lane_force", "jumps": ", forces, forces_false, lane_force"}.get(kind, "")
+    head = f"def {kind}(thetas, work{forcing}{da}{dd}, hoist):" if kind == "jumps" else \
+        f"def {kind}(thetas, jacobian, work{forcing}{da}{dd}, hoist):"
+    lines = ["", "", "@njit(cache=True)", head, "    S = thetas.shape[0]", "    out = np.empty(S)"]
     if kind == "gradient":
         lines.append("    grads = np.zeros(thetas.shape)")
+        lines += tapes[1]
     elif kind == "density":
         lines.append(f"    natural = np.empty((0, {G.FORCE_WIDTH}), dtype=np.int64)")
     lines += batched.before_loop()
     lines.append("    for s in range(S):")
     if kind == "gradient":
         call = f"gradient_one(thetas[s], grads[s], jacobian{da}, hoist"
+    elif kind == "jumps":
+        call = f"jump_one(thetas[s], forces[lane_force[s]], forces_false[lane_force[s]]{da}, hoist"
     else:
         force = "forces[lane_force[s]]" if forcing else "natural"
         call = f"density_one(thetas[s], jacobian, {force}{da}, hoist"
-    lines.append(f"        out[s] = {call}{batched.row_arguments()})")
+    lines.append(f"        out[s] = {call}{batched.row_arguments()}{tapes[0]})")
     if kind == "gradient":
         lines += batched.after_loop()
         # scalar tests: the array forms cost Numba a second of compiling per process
@@ -313,6 +357,16 @@ def _drop_overwritten_fills(lines: list[str]) -> list[str]:
                 continue
         out.append(ln)
     return out
+
+
+def _tapes(inits, body) -> tuple[str, list[str]]:
+    """(the gradient's tape arguments, the lines making them): the tapes are made once per
+    batch, not once per draw (a draw leaves each as it found it: it pops what it pushed; a
+    scalar tape it outgrows is replaced for that draw only)."""
+    made = _stack_init_lines(inits, {}, body)
+    made = [ln for ln in made if not ln.endswith("_n = 0")]
+    names = (["branches"] if any("branches." in ln for ln in body) else []) + [name for name, _, _ in inits]
+    return "".join(f", {n}" for n in names), made
 
 
 def _stack_init_lines(inits, local_inits, body) -> list[str]:

@@ -21,7 +21,7 @@ FORCE_WIDTH = 5          # site, value and up to three loop keys
 MAX_LOOP_DEPTH = FORCE_WIDTH - 2
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _forced_row(force, site, k0, k1, k2):
     """The first row of ``force`` naming this instance, or -1."""
     for r in range(force.shape[0]):
@@ -29,6 +29,15 @@ def _forced_row(force, site, k0, k1, k2):
                 and (force[r, 3] < 0 or force[r, 3] == k1) and (force[r, 4] < 0 or force[r, 4] == k2):
             return r
     return -1
+
+
+@njit(cache=True, inline="always")
+def forced_here(force, site, k0, k1, k2):
+    """Does ``force`` force this instance (to either value)?"""
+    if force.shape[0] == 0:
+        return False
+    r = _forced_row(force, site, k0, k1, k2)
+    return r >= 0 and force[r, 1] >= 0
 
 
 @njit(cache=True)

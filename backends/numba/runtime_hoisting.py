@@ -14,7 +14,7 @@ from numba import njit
 READ, SIZE, RECORD = 0, 1, 2
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def lookup(hoist, site, flat):
     """Site ``site``'s entry ``flat``, or NaN: compute it (not recorded, or not reading)."""
     mode, table, offsets, sizes = hoist

@@ -259,6 +259,19 @@ class BoundReference:
         res = self.evaluate(theta, jacobian, force)
         return res.lp[0] if theta.ndim == 1 else res.lp
 
+    def log_density_jumps(self, theta, forced: dict):
+        """log p(instances in ``forced`` true) - log p(forced false), per draw (see
+        BoundModel.log_density_jumps): two forced evaluations in one batch."""
+        theta = np.asarray(theta, dtype=float)
+        both = np.concatenate([theta, theta])
+        force = {}
+        for key, member in forced.items():
+            member = np.broadcast_to(np.asarray(member, dtype=bool), (theta.shape[0],))
+            force[key] = np.concatenate([np.where(member, 1, -1), np.where(member, 0, -1)])
+        lp = self.evaluate(both, False, force).lp
+        with np.errstate(invalid="ignore"):
+            return lp[:theta.shape[0]] - lp[theta.shape[0]:]
+
     # ------------------------------------------------------- guard instances
     def guard_instances(self, seed: int = 0) -> list[GuardInstance]:
         """Every (site, loop iteration) instance reachable with these data.

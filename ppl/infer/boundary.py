@@ -153,8 +153,8 @@ def boundary_samples(bm, guide, phi, surface, eps, rng, fd_step=1e-6):
 
 
 def affine_boundary_batch(bm, guide, phi, surfaces, eps):
-    """Sum of the boundary terms of several affine surfaces, eps (K, m, d), using one
-    batched density evaluation: lanes are forced per surface (true half, false half)."""
+    """Sum of the boundary terms of several affine surfaces, eps (K, m, d), from one batched
+    evaluation of the jumps (draws k m .. k m + m - 1 force surface k's instances)."""
     K, m, d = eps.shape
     points, weights, grads = [], [], []
     for s, e in zip(surfaces, eps):
@@ -166,17 +166,13 @@ def affine_boundary_batch(bm, guide, phi, surfaces, eps):
         points.append(guide.transform(phi, e))
         weights.append(np.exp(_normal_logpdf(e[:, j])) / abs(a[j]))
         grads.append(np.array([guide.pathwise_grad(phi, e[k:k + 1], s.c[None]) for k in range(m)]))
-    theta = np.concatenate(points)                        # (K m, d)
-    lanes = np.full(2 * K * m, -1, dtype=np.int64)
-    force = {}
+    forced = {}
     for i, s in enumerate(surfaces):
-        lane = lanes.copy()
-        lane[i * m:(i + 1) * m] = 1                        # first half: forced true
-        lane[K * m + i * m:K * m + (i + 1) * m] = 0        # second half: forced false
+        member = np.zeros(K * m, dtype=bool)
+        member[i * m:(i + 1) * m] = True
         for key in s.keys:
-            force[key] = lane
-    lp = bm.log_density(np.concatenate([theta, theta]), force=force)
-    delta = lp[:K * m] - lp[K * m:]
+            forced[key] = member
+    delta = bm.log_density_jumps(np.concatenate(points), forced)
     w = np.concatenate(weights)
     contrib = np.where(np.isfinite(delta), delta * w, 0.0)[:, None] * np.concatenate(grads)
     return contrib.reshape(K, m, -1).mean(axis=1).sum(axis=0), 1

@@ -6,8 +6,8 @@ Each mirrors ppl.infer.boundary.affine_boundary_batch operation for
 operation: surface k, c0 + c.theta > 0 with theta = mu + A eps (A =
 diag(sigma) or L), is s(eps) = a0 + a.eps with a = A^T c; coordinate j =
 argmax |a_j| is solved onto it; lane k m + r holds the point of surface k's
-draw r forced true, lane K m + k m + r the same point forced false, and the
-weight is N(eps_j) / |a_j|.  A full-rank guide's parameters are mu then L's
+draw r, where the model's jump function gives Delta (surface k's instances
+forced true minus forced false), and the weight is N(eps_j) / |a_j|.  A full-rank guide's parameters are mu then L's
 lower triangle row by row (as adam_kernels).
 """
 from __future__ import annotations
@@ -47,8 +47,8 @@ def _mean_field_scales(phi, sigma, fullrank):
 @njit(cache=True)
 def boundary_points(phi, eps, c0, C, fullrank, thetas, weights, solved, a, sigma):
     """For each surface k and draw r of eps (K, m, d): the draw with its coordinate j
-    solved onto the surface (solved[k, r]), its point in both of its lanes of thetas
-    (2 K m, d) and its weight; a, sigma: scratch (d,)."""
+    solved onto the surface (solved[k, r]), its point (thetas[k m + r]) and its weight;
+    a, sigma: scratch (d,)."""
     K, m, d = eps.shape
     _mean_field_scales(phi, sigma, fullrank)
     for k in range(K):
@@ -59,13 +59,15 @@ def boundary_points(phi, eps, c0, C, fullrank, thetas, weights, solved, a, sigma
                 j = i
         a0 = c0[k]
         for i in range(d):
-            a0 += C[k, i] * phi[i]
+            if C[k, i] != 0.0:          # surfaces read few coordinates
+                a0 += C[k, i] * phi[i]
         for r in range(m):
             e = solved[k, r]
             rest = 0.0
             for i in range(d):
                 e[i] = eps[k, r, i]
-                rest += e[i] * a[i]
+                if a[i] != 0.0:
+                    rest += e[i] * a[i]
             rest -= e[j] * a[j]
             e[j] = -(a0 + rest) / a[j]
             lane = k * m + r
@@ -79,20 +81,19 @@ def boundary_points(phi, eps, c0, C, fullrank, thetas, weights, solved, a, sigma
                 else:
                     x = phi[i] + sigma[i] * e[i]
                 thetas[lane, i] = x
-                thetas[K * m + lane, i] = x
             weights[lane] = math.exp(-0.5 * e[j] * e[j] - HALF_LOG_2PI) / abs(a[j])
 
 
 @njit(cache=True)
-def add_boundary_term(phi, solved, C, lp, weights, g, fullrank, sigma):
-    """g += the boundary term: over surfaces k and draws r, (log p forced true - forced
-    false) * weight * d theta / d phi . c, averaged over the m draws (a jump that is not
-    finite adds nothing)."""
+def add_boundary_term(phi, solved, C, jumps, weights, g, fullrank, sigma):
+    """g += the boundary term: over surfaces k and draws r, the jump (log p forced true -
+    forced false) * weight * d theta / d phi . c, averaged over the m draws (a jump that
+    is not finite adds nothing); sigma as boundary_points left it."""
     K, m, d = solved.shape
     for k in range(K):
         for r in range(m):
             lane = k * m + r
-            delta = lp[lane] - lp[K * m + lane]
+            delta = jumps[lane]
             if not math.isfinite(delta):
                 continue
             dw = delta * weights[lane] / m
@@ -110,6 +111,6 @@ def add_boundary_term(phi, solved, C, lp, weights, g, fullrank, sigma):
 
 
 def boundary_scratch(K: int, m: int, d: int):
-    """(thetas (2 K m, d), weights (K m,), solved (K, m, d), a (d,), sigma (d,)) for the
+    """(thetas (K m, d), weights (K m,), solved (K, m, d), a (d,), sigma (d,)) for the
     kernels above."""
-    return np.empty((2 * K * m, d)), np.empty(K * m), np.empty((K, m, d)), np.empty(d), np.empty(d)
+    return np.empty((K * m, d)), np.empty(K * m), np.empty((K, m, d)), np.empty(d), np.empty(d)

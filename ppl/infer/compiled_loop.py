@@ -43,7 +43,7 @@ from numba import njit
 
 from ppl.infer.adam_kernels import elbo_and_gradient, guide_draws, record, step_or_reject
 from ppl.infer.boundary_kernels import add_boundary_term, boundary_points
-from {model} import forced_density, gradient
+from {model} import {model_functions}
 
 
 @njit(cache=True)
@@ -54,8 +54,8 @@ def run_chunk(phi, m, v, counts, scale, eps, eps_boundary, elbos, history, work,
     place; elbos[k]: iteration k's ELBO estimate, NaN when rejected; history[k]: phi after it
     (when history has rows); work: (theta (samples, d), g, scratch (3, n_params)); model_work: the
     model's functions' scratch buffer (NativeModel.work).  With the boundary estimator,
-    eps_boundary (n, K, m, d) are the draws of its K affine surfaces and surfaces = (c0, C, forces,
-    lane_force, then boundary_kernels.boundary_scratch).  Returns DONE, MAX_FAILURES, or IN_PYTHON
+    eps_boundary (n, K, m, d) are the draws of its K affine surfaces and surfaces = (c0, C, forces
+    true, forces false, lane_force, then boundary_kernels.boundary_scratch).  Returns DONE, MAX_FAILURES, or IN_PYTHON
     (iteration counts[3] gave a non-finite native value: nothing of it is applied).  Everything but
     the calls of the model's functions is in cached kernels: code written here is compiled again
     for each model."""
@@ -78,12 +78,12 @@ def run_chunk(phi, m, v, counts, scale, eps, eps_boundary, elbos, history, work,
 
 # the boundary term of the affine surfaces, added to the gradient before the step
 BOUNDARY_SOURCE = """\
-        c0, C, forces, lane_force, b_thetas, b_weights, b_solved, b_a, b_sigma = surfaces
+        c0, C, forces, forces_false, lane_force, b_thetas, b_weights, b_solved, b_a, b_sigma = surfaces
         boundary_points(phi, eps_boundary[k], c0, C, fullrank, b_thetas, b_weights, b_solved, b_a, b_sigma)
-        lp_b, finite = forced_density(b_thetas, jacobian, model_work, forces, lane_force, *data)
+        delta, finite = jumps(b_thetas, model_work, forces, forces_false, lane_force, *data)
         if not finite:
             return {in_python}
-        add_boundary_term(phi, b_solved, C, lp_b, b_weights, g, fullrank, b_sigma)"""
+        add_boundary_term(phi, b_solved, C, delta, b_weights, g, fullrank, b_sigma)"""
 
 
 class CompiledLoop:
@@ -95,20 +95,22 @@ class CompiledLoop:
         self.boundary = isinstance(estimator, Boundary)
         self.evals_per_iteration = 2 if self.boundary else 1     # as the estimators count them
         boundary = BOUNDARY_SOURCE.format(**codes) if self.boundary else ""
-        self.module, _ = cache.load(LOOP_SOURCE.format(model=native.module.__name__, boundary=boundary, **codes))
+        functions = "gradient, jumps" if self.boundary else "gradient"
+        self.module, _ = cache.load(LOOP_SOURCE.format(model=native.module.__name__, model_functions=functions,
+                                                       boundary=boundary, **codes))
         self.data = tuple(native.data)
         self.guide = guide
         self.estimator = estimator
         self.fullrank = guide.name == "fullrank"
         d = guide.d
         lanes = estimator.samples
-        if self.boundary:       # surfaces (K), draws per surface (m): 2 K m forced lanes
+        if self.boundary:       # surfaces (K), draws per surface (m): K m jumps
             K, m = len(estimator.surfaces), estimator.m
             self.draw_shapes = ((estimator.samples, d), (K, m, d))
             self.surfaces = (np.array([s.c0 for s in estimator.surfaces]),
                              np.ascontiguousarray([s.c for s in estimator.surfaces], dtype=float),
                              *boundary_force_tables(estimator.surfaces, m), *boundary_scratch(K, m, d))
-            lanes = max(lanes, 2 * K * m)
+            lanes = max(lanes, K * m)
         else:
             self.draw_shapes = ((estimator.samples, d), (0, 0, 0))
             self.surfaces = ()
@@ -151,18 +153,17 @@ class CompiledLoop:
 
 
 def boundary_force_tables(surfaces, m: int):
-    """(forces (2 K, L, FORCE_WIDTH), lane_force (2 K m,)): lane k m + r forces surface k's
-    instances true, lane K m + k m + r false (boundary_kernels' lane order)."""
+    """(forces true (K, L, FORCE_WIDTH), forces false (the same, forced false), lane_force (K m,)):
+    lane k m + r forces surface k's instances (boundary_kernels' lane order)."""
     from ppl.backends.numba.runtime_guards import FORCE_WIDTH, force_row
     K = len(surfaces)
     width = max(len(s.keys) for s in surfaces)
-    forces = np.full((2 * K, width, FORCE_WIDTH), -1, dtype=np.int64)
+    forces = np.full((2, K, width, FORCE_WIDTH), -1, dtype=np.int64)
     for k, s in enumerate(surfaces):
         for i, key in enumerate(s.keys):
-            forces[k, i] = force_row(key, 1)
-            forces[K + k, i] = force_row(key, 0)
-    lane_force = np.concatenate([np.repeat(np.arange(K), m), K + np.repeat(np.arange(K), m)])
-    return forces, lane_force
+            forces[0, k, i] = force_row(key, 1)
+            forces[1, k, i] = force_row(key, 0)
+    return forces[0], forces[1], np.repeat(np.arange(K), m)
 
 
 class _Chunk:
@@ -264,11 +265,11 @@ class _Chunk:
 def compiled_loop_for(bm, guide, estimator) -> Optional[CompiledLoop]:
     """The compiled loop for this fit, or None when the Python loop has to run it: a model on the
     reference backend, an estimator other than reparam and boundary, a boundary term with
-    surfaces that are not affine or subsampled, or guards the native code cannot force."""
+    surfaces that are not affine or subsampled, or a model without a jump function."""
     if bm._native is None or guide.name not in ("meanfield", "fullrank"):
         return None
     if type(estimator) is Boundary:
-        if not (estimator.every_surface_affine and bm._native.module.FORCING):
+        if not (estimator.every_surface_affine and bm._native.module.JUMPS):
             return None
     elif type(estimator) is not Reparam:
         return None

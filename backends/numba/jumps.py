@@ -1,0 +1,284 @@
+"""The jump of the log density across a guard surface, in one pass (DESIGN §6).
+
+The boundary term needs, at a point theta on a surface, Delta = log p(theta;
+the surface's guard instances forced true) - log p(theta; forced false).  Two
+forced evaluations compute every term twice, though most terms do not depend
+on the forced instances and cancel.  ``jump_one(theta, force, force_false,
+<data>, hoist)`` runs the model once in two *worlds*, T (instances forced by
+``force``) and F (by ``force_false``), sharing what is the same in both:
+
+* Statically, the *tainted* variables are those whose value may depend on a
+  guard's outcome (assigned from an expression holding a guard or a tainted
+  variable, or under a condition or loop bound that does); each has a second
+  copy for world F (``x__F``) and a flag ``x__D``: may the copies differ now.
+* Dynamically, a statement reading tainted values runs in both worlds only
+  when one of its flags is set or one of its guard instances is forced (else
+  once, world F sharing the result); a scalar's flag is cleared again when both
+  worlds computed the same value, so a jump's effect is followed only as far
+  as it reaches.  ``target +=`` adds the difference of the two worlds' terms
+  when they may differ and nothing otherwise: terms that do not depend on the
+  forced instances cancel exactly, also when they are not finite.
+* A branch whose condition differs between the worlds runs once per world
+  (each world's copies only), and everything it assigns is flagged.
+
+Arrays share storage between the worlds until they diverge (then world F gets
+a copy).  Changepoint series, and guards the native code cannot force, raise
+Unsupported: the model then has no jump function and the two forced
+evaluations are used.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from ppl.ir import nodes as N
+
+from .codegen import FunctionGen, Unsupported, rank
+from .hoisting import loop
+
+
+def _nodes(e):
+    """Every expression node under e (e included)."""
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif isinstance(x, (N.Expr, N.IndexSpec)):
+            if isinstance(x, N.Expr):
+                yield x
+            stack.extend(getattr(x, f.name) for f in dataclasses.fields(x) if f.name not in ("span", "type", "dep"))
+
+
+def _index_exprs(s: N.Assign) -> list:
+    return [spec for bracket in s.indices for spec in bracket]
+
+
+def _assigned(body) -> dict[int, N.Variable]:
+    """The variables a list of statements assigns (nested statements included)."""
+    out: dict[int, N.Variable] = {}
+    for s in body:
+        if isinstance(s, (N.Assign, N.Declare)):
+            out[id(s.var)] = s.var
+        if isinstance(s, N.For):
+            out[id(s.var)] = s.var
+        for b in N.sub_bodies(s):
+            out.update(_assigned(b))
+    return out
+
+
+def tainted_variables(body) -> set[int]:
+    """ids of the variables whose value may depend on a guard's outcome."""
+    tainted: set[int] = set()
+
+    def depends(e) -> bool:
+        return any((isinstance(x, N.Call) and x.guard is not None)
+                   or (isinstance(x, N.Load) and id(x.var) in tainted) for x in _nodes(e))
+
+    def walk(stmts, control: bool) -> bool:
+        grew = False
+        for s in stmts:
+            if isinstance(s, N.Assign):
+                if id(s.var) not in tainted and (control or depends([s.value, *_index_exprs(s)])):
+                    tainted.add(id(s.var))
+                    grew = True
+            elif isinstance(s, N.If):
+                grew |= walk(s.then, control or depends(s.cond)) | walk(s.other, control or depends(s.cond))
+            elif isinstance(s, N.For):
+                inner = control or depends([s.lo, s.hi])
+                if inner and id(s.var) not in tainted:
+                    tainted.add(id(s.var))
+                    grew = True
+                grew |= walk(s.body, inner)
+            elif isinstance(s, N.Declare) and control and id(s.var) not in tainted:
+                tainted.add(id(s.var))
+                grew = True
+        return grew
+
+    while walk(body, False):
+        pass
+    return tainted
+
+
+class JumpGen(FunctionGen):
+    """Writes ``jump_one``'s body (see the module docstring)."""
+
+    def __init__(self, module, w, mutated, body):
+        super().__init__(module, w, mutated, forcing=True)
+        self.tainted = tainted_variables(body)
+        self.world = "T"        # whose copies names refer to
+        self.single = False     # one world only (inside a branch the worlds take differently)
+        self.natural = False    # the statement's guard instances are not forced: no lookups
+
+    # ---------------------------------------------------------------- names
+    def name(self, v: N.Variable) -> str:
+        n = self.m.name(v)
+        return n + "__F" if self.world == "F" and id(v) in self.tainted else n
+
+    def flag(self, v: N.Variable) -> str:
+        return self.m.name(v) + "__D"
+
+    def in_world(self, world: str, emit):
+        saved, self.world = self.world, world
+        try:
+            emit()
+        finally:
+            self.world = saved
+
+    def forceable(self, e: N.Call, natural: str) -> str:
+        code = super().forceable(e, natural)
+        if code is natural:
+            raise Unsupported("a guard that native code cannot force", e.span)
+        if self.natural:
+            return natural
+        return code.replace("(force,", "(force_false,") if self.world == "F" else code
+
+    def naturally(self, emit):
+        """emit() where none of the guard instances met is forced."""
+        saved, self.natural = self.natural, True
+        try:
+            emit()
+        finally:
+            self.natural = saved
+
+    def differs(self, exprs) -> str:
+        """Code: may these expressions have different values in the two worlds?"""
+        terms = []
+        for x in _nodes(exprs):
+            if isinstance(x, N.Load) and id(x.var) in self.tainted:
+                terms.append(self.flag(x.var))
+            elif isinstance(x, N.Call) and x.guard is not None:
+                keys = self.guard_keys()
+                terms.append(f"G.forced_here(force, {x.guard}, {', '.join(keys)})")
+        return " or ".join(dict.fromkeys(terms)) or "False"
+
+    def guard_keys(self) -> list[str]:
+        counters = self.loop_counters
+        if None in counters or len(counters) > 3:
+            raise Unsupported("a guard in a changepoint series or nested too deep to force", None)
+        return [*(lp.counter for lp in counters), *["0"] * (3 - len(counters))]
+
+    def declare_copies(self, v: N.Variable):
+        self.m.local_inits[self.m.name(v) + "__F"] = (rank(v.type), v.type.base)
+        self.m.local_inits[self.flag(v)] = (0, "int")
+
+    def share(self, v: N.Variable):
+        """World F's copy of v is world T's (no divergence)."""
+        self.w(f"{self.m.name(v)}__F = {self.m.name(v)}")
+        self.w(f"{self.flag(v)} = 0")
+
+    def both_worlds(self, emit):
+        self.in_world("T", emit)
+        self.in_world("F", emit)
+        self.evaluated.clear()
+
+    def when(self, cond: str, then, other=None):
+        """``if cond:`` then() ``else:`` other(); the temporaries made inside are forgotten."""
+        self.w(f"if {cond}:")
+        self.w.indent()
+        self.w("pass")
+        then()
+        self.w.dedent()
+        if other is not None:
+            self.w("else:")
+            self.w.indent()
+            self.w("pass")
+            other()
+            self.w.dedent()
+        self.evaluated.clear()
+
+    # ----------------------------------------------------------- statements
+    def s_Declare(self, s: N.Declare):
+        super().s_Declare(s)
+        if id(s.var) in self.tainted:
+            self.declare_copies(s.var)
+            if not self.single:
+                self.share(s.var)
+
+    def s_Assign(self, s: N.Assign):
+        v = s.var
+        if self.single or id(v) not in self.tainted:
+            return super().s_Assign(s)
+        self.declare_copies(v)
+        d = self.differs([s.value, *_index_exprs(s)]) + (f" or {self.flag(v)}" if s.indices else "")
+        T, F = self.m.name(v), self.m.name(v) + "__F"
+
+        def diverge():
+            if s.indices:
+                self.w(f"if not {self.flag(v)}:")
+                self.w(f"    {F} = {T}.copy()")
+            self.both_worlds(lambda: super(JumpGen, self).s_Assign(s))
+            same = f"{T} == {F}" if rank(v.type) == 0 and not s.indices else "False"
+            self.w(f"{self.flag(v)} = 0 if {same} else 1")
+
+        def shared():
+            self.naturally(lambda: super(JumpGen, self).s_Assign(s))
+            if not s.indices:
+                self.share(v)
+        self.when(self.tmp(f"bool({d})"), diverge, shared)
+
+    def s_TargetAdd(self, s: N.TargetAdd):
+        if self.single:
+            sign = "+" if self.world == "T" else "-"
+            self.w(f"jump {sign}= {self.scalar_sum(s.value)}")
+            return
+        d = self.differs(s.value)
+        if d == "False":
+            return          # the same term in both worlds: it cancels
+
+        def add():
+            self.in_world("T", lambda: self.w(f"jump += {self.scalar_sum(s.value)}"))
+            self.in_world("F", lambda: self.w(f"jump -= {self.scalar_sum(s.value)}"))
+        self.when(self.tmp(f"bool({d})"), add)
+
+    def s_If(self, s: N.If):
+        d = self.differs(s.cond)
+        if self.single or d == "False":
+            return super().s_If(s)
+        self.when(self.tmp(f"bool({d})"), lambda: self.each_world(s, lambda: super(JumpGen, self).s_If(s)),
+                  lambda: self.shared_branch(s))
+
+    def shared_branch(self, s: N.If):
+        """An if whose condition is the same in both worlds: the condition evaluated
+        naturally, the branches in step."""
+        c = []
+        self.naturally(lambda: c.append(self.truth(s.cond)))
+        self.branches(c[0], s.then, s.other)
+
+    def s_For(self, s: N.For):
+        if s.changepoint is not None:
+            raise Unsupported("a changepoint series", s.span)
+        d = self.differs([s.lo, s.hi])
+        if self.single or d == "False":
+            return super().s_For(s)
+
+        def shared_loop():
+            # the loop variable is tainted (its bounds are): world F reads its own copy
+            self.declare_copies(s.var)
+            lo, hi = self.operand(s.lo), self.operand(s.hi)
+            self.loop_counters.append(loop(self.name(s.var), lo, hi, [s.lo, s.hi]))
+            self.w(f"for {self.name(s.var)} in range({lo}, {hi} + 1):")
+            self.w.indent()
+            self.share(s.var)
+            self.evaluated.clear()
+            self.stmts(s.body)
+            self.evaluated.clear()
+            self.w.dedent()
+            self.loop_counters.pop()
+        self.when(self.tmp(f"bool({d})"), lambda: self.each_world(s, lambda: super(JumpGen, self).s_For(s)),
+                  shared_loop)
+
+    def each_world(self, s, emit):
+        """Statement s once per world, each on its own copies; what it assigns is flagged."""
+        assigned = [v for k, v in _assigned([s]).items() if k in self.tainted]
+        for v in assigned:
+            self.declare_copies(v)
+            if rank(v.type):        # shared storage: world F writes its own copy
+                self.w(f"if not {self.flag(v)}:")
+                self.w(f"    {self.m.name(v)}__F = {self.m.name(v)}.copy()")
+        self.single = True
+        try:
+            self.both_worlds(emit)
+        finally:
+            self.single = False
+        for v in assigned:
+            self.w(f"{self.flag(v)} = 1")
