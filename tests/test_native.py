@@ -363,3 +363,100 @@ def test_hoisted_data_only_calls_against_the_reference():
     lp2, g2, _ = bn2._native.module.gradient(theta2, True, bn2._native.work(40), *bn2._native.data)
     lp2_r, g2_r = br2.log_density_gradient(theta2)
     assert _rel(lp2, lp2_r) < 1e-10 and _rel(g2, g2_r) < 1e-10
+
+
+def _jump_agreement(bn, br, theta, forced):
+    """The native jump function itself against the reference's two forced evaluations, to
+    1e-10 of the log density's scale (the reference's jump is a difference of two values of
+    that size; the jump function adds only the terms that differ)."""
+    from ppl.backends.numba.runtime_guards import force_tables
+    S = len(theta)
+    true = force_tables({k: np.where(m, 1, -1) for k, m in forced.items()}, S)
+    false = force_tables({k: np.where(m, 0, -1) for k, m in forced.items()}, S)
+    native = bn._native
+    jumps, _ = native.module.jumps(theta, native.work(S), true[0], false[0], true[1], *native.data)
+    expected = br.log_density_jumps(theta, forced)
+    scale = np.maximum(1.0, np.abs(br.log_density(theta)))
+    assert np.all(np.abs(jumps - expected) <= 1e-10 * scale), np.max(np.abs(jumps - expected) / scale)
+    return jumps
+
+
+@pytest.mark.parametrize("name", ["influenza", "temperature", "textmsg"])
+def test_jumps_agree_with_two_forced_evaluations(name):
+    """Each boundary surface of the guarded examples, three draws each."""
+    from ppl.infer.boundary import build_surfaces
+    bn, br = _pair(name)
+    assert bn._native.module.JUMPS
+    surfaces = build_surfaces(br)
+    theta = np.random.default_rng(17).uniform(-2, 2, size=(3 * len(surfaces), br.param_unc_num()))
+    forced = {}
+    for k, s in enumerate(surfaces):
+        member = np.zeros(len(theta), dtype=bool)
+        member[3 * k:3 * k + 3] = True
+        for key in s.keys:
+            forced[key] = member
+    jumps = _jump_agreement(bn, br, theta, forced)
+    assert np.count_nonzero(jumps) > len(theta) // 3
+    assert np.array_equal(bn.log_density_jumps(theta, forced), jumps)     # through the bound model
+
+
+JUMPY = """
+data { int N; vector[N] y; }
+parameters { real a; real b; vector[N] u; }
+transformed parameters {
+  real c = a > 0 ? a : 0.5 * a;
+}
+model {
+  vector[N] m = rep_vector(0, N);
+  real carry = 0;
+  int n = b > 0.5 ? N : 1;
+  a ~ normal(0, 1);
+  b ~ normal(0, 1);
+  u ~ normal(0, 1);
+  for (i in 1:N) {
+    if (u[i] > b) {
+      real t = 2 * u[i];
+      m[i] = t + carry;
+      carry = carry + c;
+    } else {
+      m[i] = u[i] - c;
+    }
+    carry = 0.5 * carry;
+  }
+  target += normal_lpdf(y[n] | m[n], 1);
+  y ~ normal(m, 2);
+  target += b > -1 ? -0.5 * square(b + 1) : 0;
+}
+"""
+
+
+def test_jumps_through_arrays_branches_and_loop_bounds():
+    """What a jump reaches: an array written element by element (world F's copy made when
+    they diverge), a branch the worlds take differently (each world runs it on its own
+    copies: a declaration, a carried scalar), an index that depends on a guard, a guard in
+    the transformed parameters, several instances forced at once, and a guard forced at
+    draws where forcing changes nothing (its jump is zero)."""
+    m = ppl.compile(JUMPY, path="jumpy.ppl")
+    data = {"N": 4, "y": [0.3, -1.2, 2.0, 0.7]}
+    bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")
+    assert bn.backend == "numba" and bn._native.module.JUMPS
+    rng = np.random.default_rng(23)
+    theta = rng.normal(size=(12, 6))
+    instances = [(g.site, g.key) for g in br.guard_instances()]
+    for key in instances:
+        _jump_agreement(bn, br, theta, {key: np.ones(len(theta), dtype=bool)})
+    several = {key: rng.random(len(theta)) < 0.5 for key in instances}
+    _jump_agreement(bn, br, theta, several)
+
+
+def test_no_jump_function_for_guards_in_a_changepoint_series():
+    src = ("data { int T; array[T] real y; }\nparameters { real mu1; real mu2; changepoints[1, T] tau; }\n"
+           "model { mu1 ~ normal(0, 1); mu2 ~ normal(0, 1);\n"
+           "  for (t in 1:T) y[t] ~ normal(t < tau[1] ? (mu1 > 0 ? mu1 : 0.5 * mu1) : mu2, 1); }\n")
+    m = ppl.compile(src, path="cp.ppl")
+    data = {"T": 6, "y": [0.1, 0.3, -0.2, 1.5, 1.8, 1.2]}
+    bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")
+    assert bn.backend == "numba" and not bn._native.module.JUMPS
+    theta = np.random.default_rng(2).normal(size=(4, 2))
+    forced = {br.guards[0].id: np.array([True, False, True, True])}
+    assert _rel(bn.log_density_jumps(theta, forced), br.log_density_jumps(theta, forced)) < 1e-12

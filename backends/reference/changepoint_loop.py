@@ -147,7 +147,9 @@ def lane_frame(f, J: int):
     S = f.S
     env = {k: (np.concatenate([v] * J, axis=0) if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == S
                and S > 1 else v) for k, v in f.env.items()}
-    sub = type(f)(S * J, env=env, force=f.force, explore=f.explore, rng=f.rng, taping=f.taping, tape=f.tape)
+    force = {k: (np.tile(v, J) if isinstance(v, np.ndarray) and v.ndim and v.shape[0] == S else v)
+             for k, v in f.force.items()}     # per-lane forcing: each copy as its lane
+    sub = type(f)(S * J, env=env, force=force, explore=f.explore, rng=f.rng, taping=f.taping, tape=f.tape)
     sub.mask = np.tile(f.mask, J)
     sub.segment = dict(f.segment)
     sub.loop_keys = list(f.loop_keys)
