@@ -11,6 +11,7 @@ the jumps) for the others, differentiated by central differences (h = 1e-5;
 the quadrature is accurate to ~1e-10, so the differences to ~1e-5 relative).
 """
 import numpy as np
+import pytest
 from scipy import integrate
 from scipy.stats import norm
 
@@ -31,8 +32,8 @@ def central_gradient(f, phi, h=1e-5):
     return np.array([(f(phi + h * e) - f(phi - h * e)) / (2 * h) for e in np.eye(phi.size)])
 
 
-def check(src, data, phi, exact_elbo, seed=0):
-    bm = ppl.compile(src).bind(data)
+def check(src, data, phi, exact_elbo, seed=0, backend="numpy"):
+    bm = ppl.compile(src).bind(data, backend=backend)
     guide = MeanField(bm.param_unc_num())
     exact = central_gradient(exact_elbo, phi)
     boundary = gradient_samples(Boundary(bm, guide, PER_BATCH, build_surfaces(bm), 0, PER_BATCH), phi, seed)
@@ -124,8 +125,10 @@ def test_tilted_line_two_dimensional():
     check(src, {}, np.array([0.2, 0.1, np.log(0.9), np.log(0.6)]), elbo, seed=10)
 
 
-def test_guards_inside_a_loop():
-    """One parameter crossing three thresholds (a guard site with three instances)."""
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_guards_inside_a_loop(backend):
+    """One parameter crossing three thresholds (a guard site with three instances); on the
+    numba backend the jumps come from the native jump function."""
     src = """
     data { int K; vector[K] c; vector[K] a; }
     parameters { real x; }
@@ -144,7 +147,8 @@ def test_guards_inside_a_loop():
     def elbo(phi):
         return _expect_1d(logp, phi[0], np.exp(phi[1]), c) + ENTROPY(phi, 1)
 
-    check(src, {"K": 3, "c": c.tolist(), "a": a.tolist()}, np.array([0.1, np.log(0.9)]), elbo, seed=20)
+    check(src, {"K": 3, "c": c.tolist(), "a": a.tolist()}, np.array([0.1, np.log(0.9)]), elbo, seed=20,
+          backend=backend)
 
 
 def test_monotone_guard():
