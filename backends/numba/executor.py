@@ -17,7 +17,7 @@ from ppl.ad import gradient_program
 
 from . import cache
 from . import runtime_hoisting as hoisting
-from .codegen import Unsupported
+from .source import Unsupported
 from .runtime_guards import force_tables
 from .module import ModuleGen
 

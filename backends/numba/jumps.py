@@ -32,7 +32,8 @@ import dataclasses
 
 from ppl.ir import nodes as N
 
-from .codegen import FunctionGen, Unsupported, rank
+from .codegen import FunctionGen
+from .source import Unsupported, rank
 from .hoisting import loop
 
 

@@ -24,7 +24,8 @@ from ppl.ir import nodes as N
 from . import runtime_guards as G
 from .aliasing import mutated_variables
 from .batched import BatchedProducts
-from .codegen import FunctionGen, Unsupported, Writer
+from .codegen import FunctionGen
+from .source import Unsupported, Writer
 from .jumps import JumpGen
 
 class ModuleGen:
