@@ -23,12 +23,17 @@ class AdjointGen:
         self.loop_counters.pop()
 
     def s_TapedIf(self, s: TapedIf):
+        # the branch taken, on a tape of its own (an array and a count, as scalar tapes)
         c = self.tmp(f"bool({self.truth(s.cond)})")
         self.branches(c, s.then, s.other)
-        self.w(f"branches.append({c})")
+        self.w("if branches_n == branches.shape[0]:")
+        self.w("    branches = T.grown(branches)")
+        self.w(f"branches[branches_n] = {c}")
+        self.w("branches_n += 1")
 
     def s_ReverseIf(self, s: D.ReverseIf):
-        self.branches(self.tmp("branches.pop()"), s.then, s.other)
+        self.w("branches_n -= 1")
+        self.branches(self.tmp("branches[branches_n]"), s.then, s.other)
 
     # ------------------------------------------------------------------ tape
     def stack(self, s) -> str:

@@ -195,6 +195,7 @@ class ModuleGen:
         out.append(f"def gradient_one(theta, grad, jacobian{da}, hoist{grad_batched.arguments()}{tapes}):")
         out += _stack_init_lines([], grad_locals, [])
         out += [f"    {name}_n = 0" for name, r, _ in grad_stacks if r == 0]
+        out += ["    branches_n = 0"] if "branches" in tapes else []
         out += grad_lines
         out.append("")
         derived = density_batched.transposed() | grad_batched.transposed()
@@ -366,13 +367,13 @@ def _tapes(inits, body) -> tuple[str, list[str]]:
     scalar tape it outgrows is replaced for that draw only)."""
     made = _stack_init_lines(inits, {}, body)
     made = [ln for ln in made if not ln.endswith("_n = 0")]
-    names = (["branches"] if any("branches." in ln for ln in body) else []) + [name for name, _, _ in inits]
+    names = (["branches"] if any("branches[" in ln for ln in body) else []) + [name for name, _, _ in inits]
     return "".join(f", {n}" for n in names), made
 
 
 def _stack_init_lines(inits, local_inits, body) -> list[str]:
-    uses_branches = any("branches." in ln for ln in body)
-    lines = ["    branches = [True]", "    branches.pop()"] if uses_branches else []
+    uses_branches = any("branches[" in ln for ln in body)
+    lines = ["    branches = np.empty(1024, dtype=np.bool_)"] if uses_branches else []
     for name, (r, base) in local_inits.items():
         dtype = "np.int64" if base == "int" else "np.float64"
         lines.append(f"    {name} = " + (("0" if base == "int" else "0.0") if r == 0 else
