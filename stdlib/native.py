@@ -20,6 +20,11 @@ import math
 import numpy as np
 from numba import njit, vectorize
 
+from .cdf_kernels import (beta_cdf, cauchy_cdf, double_exponential_cdf, exponential_cdf,  # noqa: F401
+                          gamma_cdf, logistic_cdf, lognormal_cdf, normal_cdf, poisson_cdf,
+                          std_normal_cdf, student_t_cdf, uniform_cdf, weibull_cdf)
+from .cumulative import CUMULATIVE, KERNELS, UPPER
+
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 LOG_PI = math.log(math.pi)
 SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -337,3 +342,18 @@ DISTRIBUTIONS = {
     "poisson": ("(K.xlogy({0} * 1.0, {1}) - {1} - K.lgamma({0} + 1.0))", (None, "{0} / {1} - 1.0")),
     "poisson_log": ("({0} * {1} - np.exp({1}) - K.lgamma({0} + 1.0))", (None, "{0} - np.exp({1})")),
 }
+
+
+def _cumulative_templates(row):
+    """The native entry of a log (C)CDF row: its stdlib.cdf_kernels ufunc
+    (imported above, so templates name it K.<kernel>) asked for the value
+    (which = -1) or the partial in argument k (which = k)."""
+    kernel = KERNELS[row.name.rpartition("_")[0]][0]
+    args = ", ".join(f"{{{i}}}" for i in range(len(row.params) + 1))
+    upper = UPPER[row.cumulative]
+    return (f"K.{kernel}({args}, {upper}, -1)",
+            tuple(None if rule is None else f"K.{kernel}({args}, {upper}, {i})"
+                  for i, rule in enumerate(row.grad)))
+
+
+DISTRIBUTIONS.update({name: _cumulative_templates(row) for name, row in CUMULATIVE.items()})

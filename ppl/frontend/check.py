@@ -226,8 +226,11 @@ class Checker(ExpressionChecks):
             self._check_glm_args(entry[1], [s.lhs, *s.args], s.dist_span)
             s.fn = Callee("glm", entry[1])
             return
+        if entry is not None and entry[0] == "dist" and entry[2] in ("cdf", "lcdf", "lccdf"):
+            self.error(f"'~ {s.dist}(...)' is not allowed: a CDF is not a density; write "
+                       f"'target += {s.dist}(y | ...)' for a censored observation", s.dist_span)
         if entry is not None and entry[0] == "dist" and entry[2]:
-            self.error(f"'~ {s.dist}(...)' is not allowed: write '~ {entry[1].name}(...)' without the "
+            self.error(f"'~ {s.dist}(...)' is not allowed: write '~ {s.dist.rpartition('_')[0]}(...)' without the "
                        f"'_{entry[2]}' suffix", s.dist_span)
         if entry is None or entry[0] != "dist":
             hint = ""
