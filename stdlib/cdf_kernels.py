@@ -87,7 +87,9 @@ def _log_gamma_weight(a, x):
     if a < 10.0:
         return a * math.log(x) - x - math.lgamma(a)
     d = (x - a) / a
-    if abs(d) < 0.1:
+    if d < -0.5:
+        lm = math.log(x / a) - d        # log1p(d) would lose the digits of a small 1 + d
+    elif abs(d) < 0.1:
         # log1p(d) - d = sum_{k>=2} (-1)^(k+1) d^k / k; 20 terms at |d| < 0.1
         acc = 0.0
         for k in range(21, 1, -1):
