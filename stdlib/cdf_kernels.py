@@ -101,6 +101,15 @@ def _log_gamma_weight(a, x):
 
 
 @njit(cache=True)
+def _log_pair(x, xc):
+    """(log x, log xc) for xc = 1 - x given separately: each logarithm from the
+    operand that keeps its digits (log x = log1p(-xc) when x is near 1)."""
+    lx = math.log1p(-xc) if xc < 0.5 else math.log(x)
+    lxc = math.log1p(-x) if x < 0.5 else math.log(xc)
+    return lx, lxc
+
+
+@njit(cache=True)
 def _log1m_exp(x):
     """log(1 - exp(x)) for x <= 0."""
     if x > -LOG2:
@@ -109,76 +118,78 @@ def _log1m_exp(x):
 
 
 # ------------------------------------------------------------------ quadrature
-# Integrands of int_0^inf exp(-u) g(u) h(u) du, each returning (g, g*h1, g*h2).
+# Integrands of int_0^inf exp(-u) g(u) [1, h1(u), h2(u)] du, each returning
+# (log g, h1, h2): exp(-u) g(u) is formed as one exponential, since g alone may
+# overflow where exp(-u) g(u) is negligible (g ~ e^x in the gamma lower tail).
 _BETA, _GAMMA_LOWER, _GAMMA_UPPER = 0, 1, 2
 
 
 @njit(cache=True)
-def _integrand(kind, u, x, a, b):
+def _integrand(kind, u, x, xc, a, b):
     if kind == _BETA:
         # int_0^x s^(a-1) (1-s)^(b-1) [1, log s, log(1-s)] ds
         #   = x^a (1-x)^(b-1) / a * int exp(-u) ((1-s) / (1-x))^(b-1) [...] du,
-        # s = x exp(-u/a)
-        s = x * math.exp(-u / a)
-        l1m = math.log1p(-s)
-        g = math.exp((b - 1.0) * (l1m - math.log1p(-x)))
-        return g, g * (math.log(x) - u / a), g * l1m
+        # s = x exp(-u/a), where log((1-s) / (1-x)) = log1p(-x expm1(-u/a) / xc)
+        # (from xc = 1 - x: a tiny 1 - x keeps its digits, and a ratio near 1
+        # its small logarithm, which a large b - 1 multiplies)
+        r = math.log1p(-x * math.expm1(-u / a) / xc)
+        lx, lxc = _log_pair(x, xc)
+        return (b - 1.0) * r, lx - u / a, lxc + r
     if kind == _GAMMA_LOWER:
         # int_0^x t^(a-1) e^-t [1, log t] dt
         #   = x^a e^-x / a * int exp(-u) exp(-x expm1(-u/a)) [...] du,   t = x exp(-u/a)
-        g = math.exp(-x * math.expm1(-u / a))
-        return g, g * (math.log(x) - u / a), 0.0
+        return -x * math.expm1(-u / a), math.log(x) - u / a, 0.0
     # int_x^inf t^(a-1) e^-t [1, log t] dt
     #   = x^(a-1) e^-x * int exp(-u) (1 + u/x)^(a-1) [...] du,   t = x + u
     l1p = math.log1p(u / x)
-    g = math.exp((a - 1.0) * l1p)
-    return g, g * (math.log(x) + l1p), 0.0
+    return (a - 1.0) * l1p, math.log(x) + l1p, 0.0
 
 
 @njit(cache=True)
-def _exp_sinh(kind, x, a, b, scale):
-    """(J0, J1, J2) = int_0^inf exp(-u) g(u) [1, h1, h2] du for the integrand
-    ``kind``, with u = scale * exp(pi/2 sinh t) and the trapezoidal rule in t,
-    the step halved until J0 and J1 settle (the error of the last estimate is
-    then about the square of the last change)."""
-    h = 0.5
-    t_lo, t_hi = -4.5, 3.5
+def _exp_sinh_sum(kind, x, xc, a, b, scale, h, t_lo, first, n, stride):
+    """Trapezoidal sums over the nodes t = t_lo + k h, k = first, first + stride, ... <= n."""
     j0 = j1 = j2 = 0.0
-    n = int(round((t_hi - t_lo) / h))
-    for k in range(n + 1):
+    for k in range(first, n + 1, stride):
         t = t_lo + k * h
         e = math.exp(HALF_PI * math.sinh(t))
         u = scale * e
-        w = math.exp(-u) * scale * e * HALF_PI * math.cosh(t)
-        if w == 0.0:
+        lg, h1, h2 = _integrand(kind, u, x, xc, a, b)
+        log_f = lg - u
+        if log_f < -745.0:
             continue
-        g0, g1, g2 = _integrand(kind, u, x, a, b)
-        j0 += w * g0
-        j1 += w * g1
-        j2 += w * g2
+        f = math.exp(log_f) * scale * e * HALF_PI * math.cosh(t)
+        j0 += f
+        j1 += f * h1
+        j2 += f * h2
+    return j0, j1, j2
+
+
+@njit(cache=True)
+def _exp_sinh(kind, x, xc, a, b, scale):
+    """(J0, J1, J2) = int_0^inf exp(-u) g(u) [1, h1, h2] du for the integrand
+    ``kind``, with u = scale * exp(pi/2 sinh t) and the trapezoidal rule in t
+    over [-4.5, 3.5] (beyond it the integrand is below the rounding error), the
+    step halved until J0 and J1 settle: the error of the last estimate is then
+    about the square of the last change.  NaN if they never settle."""
+    t_lo, t_hi = -4.5, 3.5
+    h = 0.5
+    n = int(round((t_hi - t_lo) / h))
+    j0, j1, j2 = _exp_sinh_sum(kind, x, xc, a, b, scale, h, t_lo, 0, n, 1)
     s0, s1, s2 = j0 * h, j1 * h, j2 * h
-    a0 = abs(s0)
-    for level in range(1, 9):
+    h1_scale = 1.0 + abs(math.log(x))
+    for level in range(1, 10):
         h *= 0.5
-        n = int(round((t_hi - t_lo) / h))
-        for k in range(1, n + 1, 2):       # the new midpoints
-            t = t_lo + k * h
-            e = math.exp(HALF_PI * math.sinh(t))
-            u = scale * e
-            w = math.exp(-u) * scale * e * HALF_PI * math.cosh(t)
-            if w == 0.0:
-                continue
-            g0, g1, g2 = _integrand(kind, u, x, a, b)
-            j0 += w * g0
-            j1 += w * g1
-            j2 += w * g2
+        n *= 2
+        d0, d1, d2 = _exp_sinh_sum(kind, x, xc, a, b, scale, h, t_lo, 1, n, 2)   # the new midpoints
+        j0 += d0
+        j1 += d1
+        j2 += d2
         n0, n1, n2 = j0 * h, j1 * h, j2 * h
-        change = max(abs(n0 - s0), abs(n1 - s1) / (1.0 + abs(math.log(x))))
+        change = max(abs(n0 - s0), abs(n1 - s1) / h1_scale)
         s0, s1, s2 = n0, n1, n2
-        a0 = abs(s0)
-        if level >= 3 and change <= 1e-9 * a0:
-            break
-    return s0, s1, s2
+        if level >= 3 and change <= 1e-9 * abs(s0):
+            return s0, s1, s2
+    return NAN, NAN, NAN
 
 
 @njit(cache=True)
@@ -197,8 +208,9 @@ def _inc_beta(x, xc, a, b):
     else:
         rate = 1.0 - (b - 1.0) * x / (a * xc)      # the decay rate of exp(-u) g(u) at u = 0
         scale = 1.0 / max(rate, 1.0 / math.sqrt(max(a + b, 1.0)))
-        j0, j1, j2 = _exp_sinh(_BETA, x, a, b, scale)
-        ls = a * math.log(x) + (b - 1.0) * math.log(xc) - math.log(a) - _lbeta(a, b) + math.log(j0)
+        j0, j1, j2 = _exp_sinh(_BETA, x, xc, a, b, scale)
+        lx, lxc = _log_pair(x, xc)
+        ls = a * lx + (b - 1.0) * lxc - math.log(a) - _lbeta(a, b) + math.log(j0)
         psi_ab = _digamma(a + b)
         d_a = j1 / j0 - _digamma(a) + psi_ab
         d_b = j2 / j0 - _digamma(b) + psi_ab
@@ -222,11 +234,11 @@ def _inc_gamma(a, x):
     lower = x <= a
     if lower:
         scale = 1.0 / max(1.0 - x / a, 1.0 / math.sqrt(max(a, 1.0)))
-        j0, j1, _ = _exp_sinh(_GAMMA_LOWER, x, a, 1.0, scale)
+        j0, j1, _ = _exp_sinh(_GAMMA_LOWER, x, 0.0, a, 1.0, scale)
         ls = _log_gamma_weight(a, x) - math.log(a) + math.log(j0)
     else:
         scale = 1.0 / max(1.0 - (a - 1.0) / x, 1.0 / math.sqrt(max(x, 1.0)))
-        j0, j1, _ = _exp_sinh(_GAMMA_UPPER, x, a, 1.0, scale)
+        j0, j1, _ = _exp_sinh(_GAMMA_UPPER, x, 0.0, a, 1.0, scale)
         ls = _log_gamma_weight(a, x) - math.log(x) + math.log(j0)
     d_s = j1 / j0 - _digamma(a)
     lc = _log1m_exp(ls)
@@ -303,7 +315,8 @@ def _student_t_std(t, nu):
     # log density and dlog I/dx = x^(a-1) (1-x)^(-1/2) / (B I)
     log_f = -0.5 * math.log(nu) - _lbeta(a, 0.5) - (a + 0.5) * (
         math.log1p(q * q) if abs(q) < 1e150 else 2.0 * math.log(abs(q)))
-    lbx = (a - 1.0) * math.log(x) - 0.5 * math.log(xc) - _lbeta(a, 0.5) if xc > 0.0 else -INF
+    lx, lxc = _log_pair(x, xc)
+    lbx = (a - 1.0) * lx - 0.5 * lxc - _lbeta(a, 0.5) if xc > 0.0 else -INF
     dx_dnu = x * xc / nu
     if t < 0.0:
         lf = li - LOG2

@@ -107,6 +107,21 @@ def test_student_t_values_match_mpmath():
         _close(got, want, f"student_t_{kind}")
 
 
+def test_student_t_near_the_normal_limit():
+    """At nu = 1e8 the incomplete beta's x is within 1e-8 of 1: log x and the
+    integrand's log(1 - s) must come from 1 - x, not from x (a relative error
+    of 1e-16 in x becomes ~1e-8 in a nu/2 log x).  Reference: the t density
+    integrated by mpmath at 40 digits."""
+    mp = pytest.importorskip("mpmath")
+    mp.mp.dps = 40
+    nu = mp.mpf(1e8)
+    c = mp.exp(mp.loggamma((nu + 1) / 2) - mp.loggamma(nu / 2)) / mp.sqrt(nu * mp.pi)
+    for t in (-2.0, 0.5):
+        tail = mp.quad(lambda s: c * (1 + s * s / nu) ** (-(nu + 1) / 2), [-mp.inf, -abs(t) - 10, -abs(t)])
+        want = float(mp.log(tail) if t < 0 else mp.log1p(-tail))
+        _close(CUMULATIVE["student_t_lcdf"].logpdf(t, 1e8, 0.0, 1.0), want, f"student_t_lcdf({t} | 1e8)")
+
+
 def test_student_t_dnu_matches_mpmath():
     """d/dnu has no closed form (quadrature in stdlib.cdf_kernels): against the
     derivative of mpmath's log CDF at 30 digits."""
