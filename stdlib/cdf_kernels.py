@@ -192,6 +192,107 @@ def _exp_sinh(kind, x, xc, a, b, scale):
     return NAN, NAN, NAN
 
 
+# ------------------------------------------- values without the shape partials
+# Continued fractions and series (a few dozen terms where the quadrature needs
+# hundreds of nodes), each for the tail where it converges; NaN if it does not.
+_CF_TINY = 1e-300
+
+
+@njit(cache=True)
+def _log_inc_beta_cf(x, xc, a, b):
+    """log I_x(a, b) for x <= (a + 1) / (a + b + 2): the prefactor
+    x^a (1-x)^b / (a B(a, b)) over the continued fraction
+    1 + d1 / (1 + d2 / (1 + ...)), d_{2m+1} = -(a+m)(a+b+m) x / ((a+2m)(a+2m+1)),
+    d_{2m} = m (b-m) x / ((a+2m-1)(a+2m)), evaluated by the modified Lentz method."""
+    lx, lxc = _log_pair(x, xc)
+    log_pre = a * lx + b * lxc - math.log(a) - _lbeta(a, b)
+    f, c, d = 1.0, 1.0, 0.0
+    for n in range(1, 100000):
+        m = n // 2
+        if n % 2:
+            coef = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
+        else:
+            coef = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+        d = 1.0 + coef * d
+        d = 1.0 / (d if abs(d) > _CF_TINY else _CF_TINY)
+        c = 1.0 + coef / c
+        if abs(c) < _CF_TINY:
+            c = _CF_TINY
+        f *= c * d
+        if abs(c * d - 1.0) < 1e-15:
+            return log_pre - math.log(f)
+    return NAN
+
+
+@njit(cache=True)
+def _log_inc_gamma_series(a, x):
+    """log P(a, x) for x < a + 1: x^a e^-x / Gamma(a + 1) sum_n x^n / ((a+1)...(a+n))."""
+    total, term, ap = 1.0, 1.0, a
+    for _ in range(1000000):
+        ap += 1.0
+        term *= x / ap
+        total += term
+        if term < 1e-17 * total:
+            return _log_gamma_weight(a, x) - math.log(a) + math.log(total)
+    return NAN
+
+
+@njit(cache=True)
+def _log_inc_gamma_cf(a, x):
+    """log Q(a, x) for x >= a + 1: x^a e^-x / Gamma(a) over the continued fraction
+    (x + 1 - a) + a_1 / ((x + 3 - a) + a_2 / ...), a_n = -n (n - a) (modified Lentz)."""
+    f = x + 1.0 - a
+    if abs(f) < _CF_TINY:
+        f = _CF_TINY
+    c, d = f, 0.0
+    for n in range(1, 1000000):
+        an = -n * (n - a)
+        bn = x + 2.0 * n + 1.0 - a
+        d = bn + an * d
+        d = 1.0 / (d if abs(d) > _CF_TINY else _CF_TINY)
+        c = bn + an / c
+        if abs(c) < _CF_TINY:
+            c = _CF_TINY
+        f *= c * d
+        if abs(c * d - 1.0) < 1e-15:
+            return _log_gamma_weight(a, x) - math.log(f)
+    return NAN
+
+
+@njit(cache=True)
+def _inc_beta_value(x, xc, a, b):
+    """(log I_x(a, b), log(1 - I_x(a, b)))."""
+    if x <= 0.0:
+        return -INF, 0.0
+    if xc <= 0.0:
+        return 0.0, -INF
+    if a + b > 1e4:
+        # the fraction's terms tend to -x near its boundary: at large a + b (student_t
+        # at large nu) it loses ~1e-9 there, the quadrature keeps full precision
+        li, lic, _, _, _, _ = _inc_beta(x, xc, a, b)
+        return li, lic
+    if x <= (a + 1.0) / (a + b + 2.0):
+        li = _log_inc_beta_cf(x, xc, a, b)
+        return li, _log1m_exp(li)
+    lic = _log_inc_beta_cf(xc, x, b, a)
+    return _log1m_exp(lic), lic
+
+
+@njit(cache=True)
+def _inc_gamma_value(a, x):
+    """(log P(a, x), log Q(a, x))."""
+    if x <= 0.0:
+        return -INF, 0.0
+    if x == INF:
+        return 0.0, -INF
+    if x < a + 1.0:
+        lp = _log_inc_gamma_series(a, x)
+        return lp, _log1m_exp(lp)
+    lq = _log_inc_gamma_cf(a, x)
+    return _log1m_exp(lq), lq
+
+
+# --------------------------------------------- values and the shape partials
 @njit(cache=True)
 def _inc_beta(x, xc, a, b):
     """The regularised incomplete beta function I_x(a, b) with xc = 1 - x given
@@ -299,7 +400,7 @@ def _double_exponential_std(z):
 
 
 @njit(cache=True)
-def _student_t_std(t, nu):
+def _student_t_std(t, nu, want_dnu):
     """(log F(t), dlog F/dt, dlog F/dnu) of the standard student_t:
     F(t) = I_x(nu/2, 1/2) / 2 for t < 0, with x = nu / (nu + t^2)."""
     q = t / math.sqrt(nu)
@@ -311,7 +412,11 @@ def _student_t_std(t, nu):
     if t == 0.0:
         return -LOG2, math.exp(-0.5 * math.log(nu) - _lbeta(0.5 * nu, 0.5) + LOG2), 0.0
     a = 0.5 * nu
-    li, lic, dli_da, _, dlic_da, _ = _inc_beta(x, xc, a, 0.5)
+    if want_dnu:
+        li, _, dli_da, _, _, _ = _inc_beta(x, xc, a, 0.5)
+    else:
+        li, _ = _inc_beta_value(x, xc, a, 0.5)
+        dli_da = 0.0
     # log density and dlog I/dx = x^(a-1) (1-x)^(-1/2) / (B I)
     log_f = -0.5 * math.log(nu) - _lbeta(a, 0.5) - (a + 0.5) * (
         math.log1p(q * q) if abs(q) < 1e150 else 2.0 * math.log(abs(q)))
@@ -387,7 +492,7 @@ def student_t_cdf(y, nu, mu, sigma, upper, which):
     if math.isinf(s):
         lf, dz, dnu = (0.0 if s > 0.0 else -INF), 0.0, 0.0
     else:
-        lf, dz, dnu = _student_t_std(s, nu)
+        lf, dz, dnu = _student_t_std(s, nu, which == 1)
     if which == 1:
         return dnu
     return _location_scale(lf, dz, z, sigma, upper, which - 1 if which >= 2 else which)
@@ -434,7 +539,11 @@ def weibull_cdf(y, alpha, sigma, upper, which):
 @vectorize(cache=True)
 def gamma_cdf(y, alpha, beta, upper, which):
     x = beta * y
-    lp, lq, dp_da, dq_da = _inc_gamma(alpha, x)
+    if which == 1:
+        lp, lq, dp_da, dq_da = _inc_gamma(alpha, x)
+    else:
+        lp, lq = _inc_gamma_value(alpha, x)
+        dp_da = dq_da = 0.0
     lv = lq if upper else lp
     if which == -1:
         return lv
@@ -451,7 +560,11 @@ def gamma_cdf(y, alpha, beta, upper, which):
 
 @vectorize(cache=True)
 def beta_cdf(y, alpha, beta, upper, which):
-    li, lic, dli_da, dli_db, dlic_da, dlic_db = _inc_beta(y, 1.0 - y, alpha, beta)
+    if which == 1 or which == 2:
+        li, lic, dli_da, dli_db, dlic_da, dlic_db = _inc_beta(y, 1.0 - y, alpha, beta)
+    else:
+        li, lic = _inc_beta_value(y, 1.0 - y, alpha, beta)
+        dli_da = dli_db = dlic_da = dlic_db = 0.0
     if which == -1:
         return lic if upper else li
     if which == 1:
@@ -493,7 +606,7 @@ def poisson_cdf(n, lam, upper, which):
         if which == -1:
             return -INF if upper else 0.0
         return 0.0 if upper or n > 0.0 else -1.0
-    lp, lq, _, _ = _inc_gamma(n + 1.0, lam)
+    lp, lq = _inc_gamma_value(n + 1.0, lam)
     lv = lp if upper else lq
     if which == -1:
         return lv
