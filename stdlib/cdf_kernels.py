@@ -187,7 +187,7 @@ def _exp_sinh(kind, x, xc, a, b, scale):
         n0, n1, n2 = j0 * h, j1 * h, j2 * h
         change = max(abs(n0 - s0), abs(n1 - s1) / h1_scale)
         s0, s1, s2 = n0, n1, n2
-        if level >= 3 and change <= 1e-9 * abs(s0):
+        if level >= 3 and change <= 1e-8 * abs(s0):
             return s0, s1, s2
     return NAN, NAN, NAN
 
