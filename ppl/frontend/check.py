@@ -217,7 +217,8 @@ class Checker(ExpressionChecks):
         if self.block != "model":
             self.error("'~' statements are only allowed in the model block", s.span)
         if s.truncation is not None:
-            self.error("truncation T[,] is not supported yet", s.truncation[3])
+            self.error("truncation T[,] is not supported yet; normalise by hand with the CDFs, e.g. "
+                       f"'target += -{s.dist}_lccdf(L | ...)' for T[L, ]", s.truncation[3])
         entry = lookup_callable(s.dist)
         if entry is not None and entry[0] == "glm":
             if entry[2]:
