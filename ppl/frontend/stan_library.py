@@ -76,7 +76,8 @@ def unknown_callable_message(name: str, what: str) -> str:
     if suffix == "log" and base in DISTRIBUTIONS:
         new = "lpmf" if DISTRIBUTIONS[base].discrete else "lpdf"
         return f"'{name}' was removed from Stan; use '{base}_{new}(y | ...)'"
-    if name in STAN_DISTRIBUTIONS or suffix in ("lpdf", "lpmf", "lupdf", "lupmf", "rng", "log") \
+    if name in STAN_DISTRIBUTIONS or suffix in ("lpdf", "lpmf", "lupdf", "lupmf", "rng", "log", "cdf",
+                                                "lcdf", "lccdf") \
             and base in STAN_DISTRIBUTIONS:
         dist = name if name in STAN_DISTRIBUTIONS else base
         return f"the distribution '{dist}' is part of Stan but not supported by pplc yet"
