@@ -285,7 +285,7 @@ PROGRAMS = [
      2, 19, r"'normal_lccdf' takes 2 argument\(s\) \(mu, sigma\) after the variate, found 1"),
     ("cdf_variate_type",
      "parameters { real mu; }\nmodel { target += poisson_cdf(mu | 3); }\n",
-     2, 31, r"the variate of poisson_lcdf must be int or array\[\] int, found real"),
+     2, 31, r"the variate of poisson_cdf must be int or array\[\] int, found real"),
     ("cdf_parameter_type",
      "parameters { matrix[2, 2] m; }\nmodel { target += gamma_lccdf(1 | m, 1); }\n",
      2, 35, r"argument 'alpha' of gamma_lccdf must be real, vector, row_vector or 1-D array"),

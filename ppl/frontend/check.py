@@ -231,7 +231,7 @@ class Checker(ExpressionChecks):
             self.error(f"'~ {s.dist}(...)' is not allowed: a CDF is not a density; write "
                        f"'target += {s.dist}(y | ...)' for a censored observation", s.dist_span)
         if entry is not None and entry[0] == "dist" and entry[2]:
-            self.error(f"'~ {s.dist}(...)' is not allowed: write '~ {s.dist.rpartition('_')[0]}(...)' without the "
+            self.error(f"'~ {s.dist}(...)' is not allowed: write '~ {entry[1].name}(...)' without the "
                        f"'_{entry[2]}' suffix", s.dist_span)
         if entry is None or entry[0] != "dist":
             hint = ""
@@ -265,7 +265,9 @@ class Checker(ExpressionChecks):
                 what = "the variate" if i == 0 else f"argument '{arg.name}'"
                 need = "int or array[] int" if arg.kind == "ints" else \
                     "real, vector, row_vector or 1-D array of reals"
-                self.error(f"{what} of {dist.name} must be {need}, found {t}", e.span)
+                # a CDF call names its own function: poisson_cdf resolves to the poisson_lcdf row
+                self.error(f"{what} of {shown if dist.cumulative else dist.name} must be {need}, found {t}",
+                           e.span)
 
     def stmt_TargetIncrement(self, s: A.TargetIncrement):
         if self.block != "model":
