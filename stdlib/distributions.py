@@ -99,6 +99,16 @@ class Distribution:
     # grad[i](y, *params) -> elementwise d logpdf / d (variate, *params)[i];
     # None for integer arguments (see the module docstring).
     grad: tuple[Callable | None, ...] = ()
+    # "" for a density row; "lcdf" / "lccdf" for the cumulative rows of
+    # stdlib.cumulative, whose logpdf is the log (C)CDF (their rng is None).
+    cumulative: str = ""
+
+    @property
+    def call_name(self) -> str:
+        """The Stan function this row evaluates: normal_lpdf, poisson_lpmf, normal_lcdf."""
+        if self.cumulative:
+            return self.name
+        return f"{self.name}_{'lpmf' if self.discrete else 'lpdf'}"
 
     def __post_init__(self):
         if self.grad and len(self.grad) != 1 + len(self.params):

@@ -20,6 +20,11 @@ import math
 import numpy as np
 from numba import njit, vectorize
 
+from .cdf_kernels import (beta_cdf, cauchy_cdf, double_exponential_cdf, exponential_cdf,  # noqa: F401
+                          gamma_cdf, logistic_cdf, lognormal_cdf, normal_cdf, poisson_cdf,
+                          std_normal_cdf, student_t_cdf, uniform_cdf, weibull_cdf)
+from .cumulative import CUMULATIVE, KERNELS, UPPER
+
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 LOG_PI = math.log(math.pi)
 SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -182,6 +187,45 @@ def lognormal(y, mu, sigma):
     return -0.5 * z * z - math.log(sigma) - LOG_SQRT_2PI - logy
 
 
+@njit(cache=True)
+def _stirling_diff_deriv(x):
+    # digamma(x) - log x + 1/(2x) = O(1/x^2), by its asymptotic series for x >= 10
+    if x >= 10.0:
+        r = 1.0 / (x * x)
+        return -r * (1.0 / 12 - r * (1.0 / 120 - r * (1.0 / 252 - r * (
+            1.0 / 240 - r * (1.0 / 132 - r * (691.0 / 32760 - r / 12))))))
+    return _digamma(x) - math.log(x) + 0.5 / x
+
+
+@njit(cache=True)
+def _log1p_minus_ratio(log1p_a, s):
+    # log1p(a) - a/(1+a) given log1p(a) and s = a/(1+a); -(log1p(-s) + s) by its
+    # series for small s, where the difference would cancel
+    if s >= 0.1:
+        return log1p_a - s
+    acc = 0.0
+    for k in range(21, 1, -1):
+        acc = 1.0 / k + s * acc
+    return s * s * acc
+
+
+@vectorize(cache=True)
+def student_t_dnu(y, nu, mu, sigma):
+    # d student_t_lpdf / d nu without cancellation at large nu (stdlib.continuous
+    # derives the form): with w = z / sqrt(nu), s = w^2 / (1 + w^2),
+    #   1/2 [log1p(1/nu) - 1/(nu+1) + S'((nu+1)/2) - S'(nu/2) - (log1p(w^2) - s) + s / nu]
+    w = (y - mu) / sigma / math.sqrt(nu)
+    if abs(w) > 1.0:
+        wi = 1.0 / w
+        s = 1.0 / (1.0 + wi * wi)
+    else:
+        s = w * w / (1.0 + w * w)
+    log1p_w2 = math.log1p(w * w) if abs(w) < 1e150 else 2.0 * math.log(abs(w))
+    ds = _stirling_diff_deriv(0.5 * (nu + 1.0)) - _stirling_diff_deriv(0.5 * nu)
+    dpsi = _log1p_minus_ratio(math.log1p(1.0 / nu), 1.0 / (nu + 1.0)) + ds
+    return 0.5 * (dpsi - _log1p_minus_ratio(log1p_w2, s) + s / nu)
+
+
 @vectorize(cache=True)
 def step(x):
     return 0.0 if x < 0.0 else 1.0
@@ -321,7 +365,7 @@ DISTRIBUTIONS = {
     "student_t": ("(K.lgamma(0.5 * ({1} + 1.0)) - K.lgamma(0.5 * {1}) - 0.5 * (np.log({1}) + K.LOG_PI)"
                   " - np.log({3}) - 0.5 * ({1} + 1.0) * np.log1p((({0} - {2}) / {3}) ** 2 / {1}))",
                   ("-({1} + 1.0) * ({0} - {2}) / ({1} * {3} * {3} + ({0} - {2}) ** 2)",
-                   None,
+                   "K.student_t_dnu({0}, {1}, {2}, {3})",
                    "({1} + 1.0) * ({0} - {2}) / ({1} * {3} * {3} + ({0} - {2}) ** 2)",
                    "(({1} + 1.0) * ({0} - {2}) ** 2 / ({1} * {3} * {3} + ({0} - {2}) ** 2) - 1.0) / {3}")),
     "gamma": ("({1} * np.log({2}) - K.lgamma({1}) + ({1} - 1.0) * np.log({0}) - {2} * {0})",
@@ -345,3 +389,18 @@ NORMALISED = {
 DISTRIBUTIONS["poisson"] = (f"({NORMALISED['poisson'][0]} + {NORMALISED['poisson'][1][0]})", (None, "{0} / {1} - 1.0"))
 DISTRIBUTIONS["poisson_log"] = (f"({NORMALISED['poisson_log'][0]} + {NORMALISED['poisson_log'][1][0]})",
                                 (None, "{0} - np.exp({1})"))
+
+def _cumulative_templates(row):
+    """The native entry of a log (C)CDF row: its stdlib.cdf_kernels ufunc
+    (imported above, so templates name it K.<kernel>) asked for the value
+    (which = -1) or the partial in argument k (which = k)."""
+    kernel = KERNELS[row.name.rpartition("_")[0]][0]
+    # operands as floats (an int literal or int data otherwise compiles another loop of the kernel)
+    args = ", ".join(f"{{{i}}} * 1.0" for i in range(len(row.params) + 1))
+    upper = UPPER[row.cumulative]
+    return (f"K.{kernel}({args}, {upper}, -1)",
+            tuple(None if rule is None else f"K.{kernel}({args}, {upper}, {i})"
+                  for i, rule in enumerate(row.grad)))
+
+
+DISTRIBUTIONS.update({name: _cumulative_templates(row) for name, row in CUMULATIVE.items()})

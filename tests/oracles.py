@@ -430,8 +430,20 @@ def logp_hmm_example_hmm_example(theta, data) -> float:
     return lp + lj1 + lj2 + lj3
 
 
+def logp_censored(theta, data) -> float:
+    theta = _check_len(theta, 2, "censored")
+    mu = theta[0]
+    sigma, lj = _lower(theta[1], 0.0)
+    y = np.asarray(data["y_obs"], dtype=float)
+    lp = _normal(mu, 0.0, 5.0) + float(stats.lognorm.logpdf(sigma, 1.0))
+    lp += _normal(y, mu, sigma)
+    lp += data["N_cens"] * float(stats.norm.logsf(data["U"], mu, sigma))   # P(y > U) each
+    return lp + lj
+
+
 # ================================================================ registry
 ORACLES = {
+    "censored": logp_censored,
     "temperature": logp_temperature,
     "textmsg": logp_textmsg,
     "influenza": logp_influenza,
@@ -457,6 +469,7 @@ ORACLES = {
 # Unconstrained dimension of each example with its shipped data.json (for the
 # changepoint examples: the continuous parameters only).
 PARAM_COUNTS = {
+    "censored": 2,            # mu, sigma
     "temperature": 41,        # theta0, theta[20], qn[20]
     "textmsg": 3,             # x0, x1, z
     "influenza": 37,          # f0, v[12], w[12], f[12]

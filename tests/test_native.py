@@ -24,7 +24,7 @@ NATIVE = ["arK-arK", "diamonds-diamonds", "earnings-earn_height", "earnings-loge
           "eight_schools-eight_schools_noncentered", "garch-garch11", "influenza",
           "kidiq-kidscore_momiq", "low_dim_gauss_mix-low_dim_gauss_mix", "mesquite-logmesquite",
           "nes1972-nes", "sblri-blr", "temperature", "textmsg",
-          "coal", "coal2", "coal3", "textmsg_changepoint", "mean_shift"]
+          "coal", "coal2", "coal3", "textmsg_changepoint", "mean_shift", "censored"]
 # coal and coal3 are coal2's model with one changepoint fewer/more, textmsg_changepoint
 # the same body with poisson_log: the same generated code up to sizes and one template,
 # each a compile of several seconds, so they run with the slow tests.

@@ -33,7 +33,8 @@ from numba import njit
 from scipy import special
 
 from ppl.stdlib import native as K
-from ppl.stdlib.distributions import DISTRIBUTIONS
+from ppl.stdlib.cumulative import CUMULATIVE
+from ppl.stdlib.distributions import DISTRIBUTIONS as DENSITIES
 from ppl.stdlib.functions import FUNCTIONS
 from ppl.stdlib.operators import OPERATORS
 from ppl.backends.numba.module import FASTMATH
@@ -41,6 +42,9 @@ from ppl.backends.numba.module import FASTMATH
 RNG_SEED = 20240617
 N_RANDOM = 48
 INF = math.inf
+
+# the rows the native distribution table implements: densities and log (C)CDFs
+DISTRIBUTIONS = {**DENSITIES, **CUMULATIVE}
 
 # ------------------------------------------------------------------ domains
 # A domain draws random points (float, and int where ints belong to it) and
@@ -392,11 +396,21 @@ def test_integer_division_by_zero_raises():
 
 
 # ------------------------------------------------------------- distributions
+# The log (C)CDF templates are one construct, a stdlib.cdf_kernels ufunc called
+# on float-cast operands: one of them stands for all in the compiled harnesses
+# (a harness over all of them costs seconds to compile); the others are
+# evaluated from Python, where the ufuncs run the same compiled loops
+# (test_cdf_templates_match_numpy).
+CDF_STAND_IN = "student_t_lccdf"
+
+
 def _dist_cases():
     cases = []
     for name in K.DISTRIBUTIONS:
         dist = DISTRIBUTIONS[name]
         specs = [dist.variate, *dist.params]
+        if name in CUMULATIVE and name != CDF_STAND_IN:
+            continue
         cases.append((name, None))
         for a, spec in enumerate(specs):
             d = SUPPORT_DOMAINS[spec.support]
@@ -432,7 +446,8 @@ def test_distribution_templates_match_numpy(variant):
                 block[j, c[a].shape[0]:] = c[a][0]
             X.append(block)
         G = np.ones(width)
-        cover = _array_cover(K.DISTRIBUTIONS) if variant is None else set()
+        cover = _array_cover({k: v for k, v in K.DISTRIBUTIONS.items()
+                              if k not in CUMULATIVE or k == CDF_STAND_IN}) if variant is None else set()
         fns, n_rows = _compile(f"d{n_args}_{variant}", n_args, rows,
                                [j for j, (name, _) in enumerate(group) if name in cover])
         results = _run(fns, n_rows, X, G)
@@ -458,12 +473,40 @@ def test_distribution_templates_match_numpy(variant):
                 r += 1
 
 
+def test_cdf_templates_match_numpy():
+    """Every log (C)CDF template but the stand-in, evaluated from Python on
+    arrays (with an int operand in a second run, which the template casts)."""
+    rng = np.random.default_rng(RNG_SEED + 2)
+    for name in CUMULATIVE:
+        if name == CDF_STAND_IN:
+            continue
+        dist = DISTRIBUTIONS[name]
+        domains = [SUPPORT_DOMAINS[s.support] for s in (dist.variate, *dist.params)]
+        value, partials = K.DISTRIBUTIONS[name]
+        ops = [f"x{a}" for a in range(len(domains))]
+        for position in (None, len(domains) - 1):
+            if position is not None and domains[position].ints is None:
+                continue
+            args = _points(rng, domains, (), () if position is None else (position,))
+            env = {"np": np, "K": K, **dict(zip(ops, args))}
+            with np.errstate(all="ignore"):
+                want = dist.logpdf(*args)
+                _close(eval(value.format(*ops), env), want, dict(rtol=1e-12), f"{name} ({position})")
+                finite = np.isfinite(want)
+                for i, p in enumerate(partials):
+                    if p is None:
+                        continue
+                    ref = dist.grad[i](*args)
+                    _close(eval(p.format(*ops), env)[finite], ref[finite], dict(rtol=1e-12, atol=1e-300),
+                           f"d {name} / d arg {i} ({position})")
+                    EXERCISED.add(("distribution", name, i))
+        EXERCISED.add(("distribution", name, "value"))
+
+
 # ---------------------------------------------------------------- coverage
 # Partials the native tables do not have although the numpy backend does:
 # a model needing them runs on the numpy backend (the native backend says so).
-NATIVE_GAPS = {
-    ("distribution", "student_t", 1),   # d/dnu needs the cancellation-free numpy form
-}
+NATIVE_GAPS: set = set()
 
 
 def test_every_table_entry_has_a_domain():

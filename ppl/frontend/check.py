@@ -217,7 +217,8 @@ class Checker(ExpressionChecks):
         if self.block != "model":
             self.error("'~' statements are only allowed in the model block", s.span)
         if s.truncation is not None:
-            self.error("truncation T[,] is not supported yet", s.truncation[3])
+            self.error("truncation T[,] is not supported yet; normalise by hand with the CDFs, e.g. "
+                       f"'target += -{s.dist}_lccdf(L | ...)' for T[L, ]", s.truncation[3])
         entry = lookup_callable(s.dist)
         if entry is not None and entry[0] == "glm":
             if entry[2]:
@@ -226,6 +227,9 @@ class Checker(ExpressionChecks):
             self._check_glm_args(entry[1], [s.lhs, *s.args], s.dist_span)
             s.fn = Callee("glm", entry[1])
             return
+        if entry is not None and entry[0] == "dist" and entry[2] in ("cdf", "lcdf", "lccdf"):
+            self.error(f"'~ {s.dist}(...)' is not allowed: a CDF is not a density; write "
+                       f"'target += {s.dist}(y | ...)' for a censored observation", s.dist_span)
         if entry is not None and entry[0] == "dist" and entry[2]:
             self.error(f"'~ {s.dist}(...)' is not allowed: write '~ {entry[1].name}(...)' without the "
                        f"'_{entry[2]}' suffix", s.dist_span)
@@ -261,7 +265,9 @@ class Checker(ExpressionChecks):
                 what = "the variate" if i == 0 else f"argument '{arg.name}'"
                 need = "int or array[] int" if arg.kind == "ints" else \
                     "real, vector, row_vector or 1-D array of reals"
-                self.error(f"{what} of {dist.name} must be {need}, found {t}", e.span)
+                # a CDF call names its own function: poisson_cdf resolves to the poisson_lcdf row
+                self.error(f"{what} of {shown if dist.cumulative else dist.name} must be {need}, found {t}",
+                           e.span)
 
     def stmt_TargetIncrement(self, s: A.TargetIncrement):
         if self.block != "model":

@@ -18,7 +18,8 @@ RNG_BLOCKS = {"transformed data", "generated quantities"}
 
 @dataclass
 class Callee:
-    """What a call resolved to: kind is 'function', 'lpdf', 'glm', 'rng' or 'segment'."""
+    """What a call resolved to: kind is 'function', 'lpdf' (also a log CDF or CCDF),
+    'cdf', 'glm', 'rng' or 'segment'."""
     kind: str
     entry: object
     suffix: str = ""
@@ -185,10 +186,11 @@ class ExpressionChecks:
         if entry is None:
             if self.lookup(name) is not None:
                 self.error(f"'{name}' is a variable, not a function", e.name_span or e.span)
-            low = name.rsplit("_", 1)
-            if len(low) == 2 and low[1] in ("cdf", "lcdf", "lccdf"):
-                self.error(f"cumulative distribution functions like '{name}' are not supported yet",
-                           e.name_span or e.span)
+            base, _, suffix = name.rpartition("_")
+            if suffix in ("cdf", "lcdf", "lccdf") and lookup_callable(base) is not None:
+                from ppl.stdlib.cumulative import KERNELS
+                self.error(f"'{name}' is not supported yet (pplc has the CDFs of "
+                           f"{', '.join(KERNELS)})", e.name_span or e.span)
             self.error(unknown_callable_message(name, "function"), e.name_span or e.span)
         kind, obj, suffix = entry
         if kind == "glm":
@@ -227,7 +229,8 @@ class ExpressionChecks:
                 self.error(f"write '{name}({_show(e.args[0])} | ...)': the variate is separated from the "
                            "parameters by '|'", e.span)
             self._check_distribution_args(obj, list(types), e.args, e.name_span or e.span, name)
-            e.fn = Callee("lpdf", obj, suffix)
+            # the CDF (a product over vectorised arguments) is exp of the log CDF (a sum)
+            e.fn = Callee("cdf" if suffix == "cdf" else "lpdf", obj, suffix)
             return REAL
         if e.conditional:
             self.error(f"'|' is only used in _lpdf/_lpmf calls, not in '{name}'", e.span)

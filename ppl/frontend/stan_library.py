@@ -72,11 +72,12 @@ def unknown_callable_message(name: str, what: str) -> str:
     if name.endswith(("_cdf_log", "_ccdf_log")):
         dist = name.rsplit("_", 2)[0]
         new = "lcdf" if name.endswith("_cdf_log") else "lccdf"
-        return f"'{name}' was removed from Stan (it is now '{dist}_{new}'), and CDFs are not supported yet"
+        return f"'{name}' was removed from Stan; use '{dist}_{new}(y | ...)'"
     if suffix == "log" and base in DISTRIBUTIONS:
         new = "lpmf" if DISTRIBUTIONS[base].discrete else "lpdf"
         return f"'{name}' was removed from Stan; use '{base}_{new}(y | ...)'"
-    if name in STAN_DISTRIBUTIONS or suffix in ("lpdf", "lpmf", "lupdf", "lupmf", "rng", "log") \
+    if name in STAN_DISTRIBUTIONS or suffix in ("lpdf", "lpmf", "lupdf", "lupmf", "rng", "log", "cdf",
+                                                "lcdf", "lccdf") \
             and base in STAN_DISTRIBUTIONS:
         dist = name if name in STAN_DISTRIBUTIONS else base
         return f"the distribution '{dist}' is part of Stan but not supported by pplc yet"

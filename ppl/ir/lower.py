@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ppl.frontend import ast as A
 from ppl.frontend.types import INT, REAL
+from ppl.stdlib.functions import FUNCTIONS
 from ppl.stdlib.operators import OPERATORS
 
 from . import nodes as N
@@ -80,6 +81,9 @@ class Lowerer:
             return N.Segment(e.span, INT, self.variable(e.args[0].decl), args[1])
         if callee.kind == "lpdf":
             return N.Lpdf(e.span, REAL, callee.entry, args)
+        if callee.kind == "cdf":     # exp of the log CDF row (a product over vectors)
+            exp = FUNCTIONS["exp"]
+            return N.Call(e.span, REAL, exp, [N.Lpdf(e.span, REAL, callee.entry, args)])
         if callee.kind == "glm":
             return _glm_density(e.span, callee.entry, args)
         if callee.kind == "rng":

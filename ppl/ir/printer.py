@@ -32,7 +32,7 @@ def expr_text(e: N.Expr) -> str:
         return f"{name}({', '.join(expr_text(a) for a in e.args)}){g}"
     if isinstance(e, N.Lpdf):
         rest = ", ".join(expr_text(a) for a in e.args[1:])
-        return f"{e.dist.name}_lpdf({expr_text(e.args[0])} | {rest})"
+        return f"{e.dist.call_name}({expr_text(e.args[0])} | {rest})"
     if isinstance(e, N.Rng):
         return f"{e.dist.name}_rng({', '.join(expr_text(a) for a in e.args)})"
     if isinstance(e, N.Select):
