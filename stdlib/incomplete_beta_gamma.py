@@ -58,8 +58,16 @@ def lbeta(a, b):
 
 @njit(cache=True)
 def _digamma(x):
-    """psi(x) for x > 0."""
+    """psi(x), with the reflection formula below 0 (also stdlib.native's digamma)."""
+    if x == 0.0:
+        return -math.copysign(math.inf, x)    # the pole's one-sided limit, as scipy
+    if x < 0.0 and math.floor(x) == x:
+        return math.nan
     result = 0.0
+    if x < 0.0:
+        # reflection: psi(1 - x) - psi(x) = pi cot(pi x)
+        result = -math.pi / math.tan(math.pi * x)
+        x = 1.0 - x
     while x < 10.0:
         result -= 1.0 / x
         x += 1.0

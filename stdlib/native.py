@@ -24,6 +24,7 @@ from .cdf_kernels import (beta_cdf, cauchy_cdf, double_exponential_cdf, exponent
                           gamma_cdf, logistic_cdf, lognormal_cdf, normal_cdf, poisson_cdf,
                           std_normal_cdf, student_t_cdf, uniform_cdf, weibull_cdf)
 from .cumulative import CUMULATIVE, KERNELS, UPPER
+from .incomplete_beta_gamma import _digamma
 
 LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 LOG_PI = math.log(math.pi)
@@ -34,26 +35,6 @@ SQRT_2PI = math.sqrt(2.0 * math.pi)
 @vectorize(cache=True)
 def lgamma(x):
     return math.lgamma(x)
-
-
-@njit(cache=True)
-def _digamma(x):
-    if x == 0.0:
-        return -math.copysign(math.inf, x)    # the pole's one-sided limit, as scipy
-    if x < 0.0 and math.floor(x) == x:
-        return math.nan
-    result = 0.0
-    if x < 0.0:
-        # reflection: psi(1 - x) - psi(x) = pi cot(pi x)
-        result = -math.pi / math.tan(math.pi * x)
-        x = 1.0 - x
-    while x < 10.0:
-        result -= 1.0 / x
-        x += 1.0
-    r = 1.0 / (x * x)
-    series = r * (1.0 / 12 - r * (1.0 / 120 - r * (1.0 / 252 - r * (1.0 / 240 - r * (1.0 / 132 - r * (
-        691.0 / 32760 - r / 12))))))
-    return result + math.log(x) - 0.5 / x - series
 
 
 @vectorize(cache=True)

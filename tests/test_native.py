@@ -313,22 +313,6 @@ def test_forced_guards_in_nested_loops_and_whole_sites():
     _forced_agreement(bn, br, theta, {(sites[0], (1, 0)): lanes, sites[0]: False, (sites[1], (2, 1)): True})
 
 
-def test_guards_in_changepoint_series_are_forced_by_the_reference():
-    """A guard inside a changepoint series has no native loop key: forced evaluations
-    of that model go to the reference backend (and agree with it, trivially), natural
-    ones stay native."""
-    src = ("data { int T; array[T] real y; }\nparameters { real mu1; real mu2; changepoints[1, T] tau; }\n"
-           "model { mu1 ~ normal(0, 1); mu2 ~ normal(0, 1);\n"
-           "  for (t in 1:T) y[t] ~ normal(t < tau[1] ? (mu1 > 0 ? mu1 : 0.5 * mu1) : mu2, 1); }\n")
-    m = ppl.compile(src, path="cp.ppl")
-    data = {"T": 6, "y": [0.1, 0.3, -0.2, 1.5, 1.8, 1.2]}
-    bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")
-    assert bn.backend == "numba" and not bn._native.module.FORCING
-    theta = np.random.default_rng(2).normal(size=(4, 2))
-    force = {br.guards[0].id: True}
-    assert _rel(bn.log_density(theta, force=force), br.log_density(theta, force=force)) < 1e-10
-
-
 def test_hoisted_data_only_calls_against_the_reference():
     """Data-only library calls and count-model normalising terms get tables filled once per
     bind (backends/numba/hoisting.py).  Here: a call under a parametric branch (the recording
@@ -449,14 +433,19 @@ def test_jumps_through_arrays_branches_and_loop_bounds():
     _jump_agreement(bn, br, theta, several)
 
 
-def test_no_jump_function_for_guards_in_a_changepoint_series():
+def test_guards_in_a_changepoint_series_are_forced_by_the_reference():
+    """A guard inside a changepoint series has no native loop key: the model has no forcing
+    and no jump function, so forced evaluations and jumps go to the reference backend (and
+    agree with it, trivially); natural evaluations stay native."""
     src = ("data { int T; array[T] real y; }\nparameters { real mu1; real mu2; changepoints[1, T] tau; }\n"
            "model { mu1 ~ normal(0, 1); mu2 ~ normal(0, 1);\n"
            "  for (t in 1:T) y[t] ~ normal(t < tau[1] ? (mu1 > 0 ? mu1 : 0.5 * mu1) : mu2, 1); }\n")
     m = ppl.compile(src, path="cp.ppl")
     data = {"T": 6, "y": [0.1, 0.3, -0.2, 1.5, 1.8, 1.2]}
     bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")
-    assert bn.backend == "numba" and not bn._native.module.JUMPS
+    assert bn.backend == "numba" and not bn._native.module.FORCING and not bn._native.module.JUMPS
     theta = np.random.default_rng(2).normal(size=(4, 2))
+    force = {br.guards[0].id: True}
+    assert _rel(bn.log_density(theta, force=force), br.log_density(theta, force=force)) < 1e-10
     forced = {br.guards[0].id: np.array([True, False, True, True])}
     assert _rel(bn.log_density_jumps(theta, forced), br.log_density_jumps(theta, forced)) < 1e-12

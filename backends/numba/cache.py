@@ -27,7 +27,8 @@ from ppl.cachedir import cache_dir
 # what generated modules import and Numba compiles into them
 _KERNEL_MODULES = ["ppl.backends.numba.runtime_transforms", "ppl.backends.numba.runtime_linalg",
                    "ppl.backends.numba.runtime_guards", "ppl.backends.numba.runtime_hoisting",
-                   "ppl.stdlib.native", "ppl.stdlib.native_changepoint", "ppl.infer.adam_kernels"]
+                   "ppl.stdlib.native", "ppl.stdlib.native_changepoint", "ppl.stdlib.cdf_kernels",
+                   "ppl.stdlib.incomplete_beta_gamma", "ppl.infer.adam_kernels", "ppl.infer.boundary_kernels"]
 _toolchain_text = None
 
 
