@@ -7,11 +7,8 @@ from __future__ import annotations
 import sys
 import threading
 
-from ppl.frontend.check import check
+from ppl import program_cache
 from ppl.frontend.errors import PPLError, Span
-from ppl.frontend.parser import parse
-from ppl.ir import changepoints, dependence, guards
-from ppl.ir.lower import lower
 from ppl.ir.nodes import Program
 
 MAX_SOURCE_BYTES = 16 * 1024 * 1024
@@ -44,7 +41,17 @@ MAX_NESTING = 20_000          # bracket depth compiled on the large stack; deepe
 def compile_program(source: str, path: str = "<string>") -> Program:
     """Parse, check, lower and analyse.  The stages recurse over the syntax tree; a program
     nested deeper than Python's default limit is compiled again on a thread with a large
-    stack, and one deeper still is a located error, never a crash."""
+    stack, and one deeper still is a located error, never a crash.  A program compiled before
+    (the same path, source and compiler) is loaded from pplc's cache instead."""
+    program = program_cache.load(source, path)
+    if program is not None:
+        return program
+    program = _compile_deep(source, path)
+    program_cache.store(source, path, program)
+    return program
+
+
+def _compile_deep(source: str, path: str) -> Program:
     try:
         return _compile(source, path)
     except RecursionError:
@@ -99,6 +106,12 @@ def _deepest_point(source: str, path: str) -> tuple[Span, int]:
 
 
 def _compile(source: str, path: str) -> Program:
+    # imported here: a start whose program is cached loads neither the parser (nor lark) nor
+    # the checker
+    from ppl.frontend.check import check
+    from ppl.frontend.parser import parse
+    from ppl.ir import changepoints, dependence, guards
+    from ppl.ir.lower import lower
     ast = parse(source, path)
     check(ast)
     program = lower(ast, source)

@@ -60,6 +60,51 @@ def test_value_and_gradient_against_enumeration(T, M):
     np.testing.assert_allclose(C.changepoint_probabilities(ell[None])[0], marg, rtol=1e-10, atol=1e-14)
 
 
+def probabilities_by_alpha_beta(ell):
+    """P(tau_k = t) [k, t] by DESIGN §7's exp(alpha[t-1, k-1] + ell[t, k] + beta[t, k] - total),
+    in ell's precision (long double for a reference)."""
+    T, M1 = ell.shape
+    alpha, beta = C.forward(ell), C.backward(ell)
+    out = np.zeros((M1 - 1, T), dtype=alpha.dtype)
+    with np.errstate(all="ignore"):
+        for k in range(1, M1):
+            out[k - 1, 1:] = np.exp(alpha[:-1, k - 1] + ell[1:, k] + beta[1:, k] - alpha[-1, -1])
+    return out
+
+
+def long_mean_shift_table(T, M, sigma, seed):
+    """ell of a Gaussian mean-shift series (unit noise) under segment means near the truth and
+    scale ``sigma``: |alpha| grows like T / sigma^2, the size at which alpha + beta - total cancels."""
+    rng = np.random.default_rng(seed)
+    taus = np.sort(rng.choice(np.arange(1, T), M, replace=False))
+    mu = np.cumsum(rng.choice([-1.0, 1.0], M + 1) * rng.uniform(0.5, 1.5, M + 1))
+    y = mu[np.searchsorted(taus, np.arange(T), side="right")] + rng.normal(size=T)
+    return -0.5 * ((y[:, None] - mu[None, :]) / sigma) ** 2 - np.log(sigma) - 0.5 * np.log(2 * np.pi)
+
+
+@pytest.mark.skipif(np.finfo(np.longdouble).eps > 1e-18, reason="long double is no wider than float64 here")
+@pytest.mark.parametrize("sigma", [1.0, 0.3])
+def test_long_series_probabilities_keep_their_relative_precision(sigma):
+    """T = 10,000 with |alpha| ~ 1e4..1e5: the changepoint and segment posteriors agree with
+    DESIGN §7's formula evaluated in long double (whose own cancellation costs |alpha| x 1e-19)
+    to 1e-12 relative, and each sums to 1 to 1e-14; the same formula in float64 is off by
+    |alpha| x 1e-16 (about 1e-11 here)."""
+    ell = long_mean_shift_table(10_000, 3, sigma, seed=5)
+    wide = ell.astype(np.longdouble)
+    p = C.changepoint_probabilities(ell[None])[0]
+    ref = probabilities_by_alpha_beta(wide)
+    likely = ref > 1e-10
+    assert np.max(np.abs(p[likely] - ref[likely]) / ref[likely]) < 1e-12
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, rtol=0, atol=1e-14)
+    g = C.segment_posteriors(ell[None])[0]
+    alpha, beta = C.forward(wide), C.backward(wide)
+    with np.errstate(all="ignore"):
+        ref_g = np.exp(alpha + beta - alpha[-1, -1])
+    likely = ref_g > 1e-10
+    assert np.max(np.abs(g[likely] - ref_g[likely]) / ref_g[likely]) < 1e-12
+    np.testing.assert_allclose(g.sum(axis=1), 1.0, rtol=0, atol=1e-14)
+
+
 def posteriors_by_alpha_beta(ell):
     """Segment posteriors exp(alpha + beta - total) (S, T, M+1), DESIGN §7's formula."""
     alpha, beta = C.forward(ell), C.backward(ell)

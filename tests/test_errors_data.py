@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 
 import ppl
 from ppl.frontend.errors import PPLError, PPLErrors, Source, format_error
+from ppl.io.data import _checked_array, _well_formed_array
 
 PATH = "m.ppl"
 
@@ -102,6 +104,11 @@ DATA_CASES = [
     ("nan_for_int", {"N": "NaN"}, "N", 2, 16, r"expected integers, found nan"),
     ("infinity_in_int_array", {"k": [1, "Infinity"]}, "k", 5, 25, r"expected integers, found inf at k\[2\]"),
     ("real_literal_for_int", {"K": 1.0, "z": [0.5]}, "K", 9, 7, r"expected integers, found 1\.0"),
+    ("integral_real_in_int_array", {"k": [1, 2.0]}, "k", 5, 25, r"expected integers, found 2\.0 at k\[2\]"),
+    ("real_overflows_double_in_array", RAW({"y": "[1.0, -1e400]"}), "y", 3, 13,
+     r"the number -1e400 is too large .* at y\[2\]"),
+    ("bare_infinity_in_int_array", RAW({"k": "[1, Infinity]"}), "k", 5, 25,
+     r"expected integers, found inf at k\[2\]"),
     ("numeric_string_in_array", {"y": [1.0, "2"]}, "y", 3, 13, r'found the string "2" at y\[2\]'),
     ("object_as_value", {"X": {"rows": 2}}, "X", 4, 16, r"found a JSON object"),
     ("null_for_vector", {"y": None}, "y", 3, 13, r"expected a number, found null"),
@@ -186,6 +193,22 @@ def test_format_data_error_points_into_the_data_file(data_model, tmp_path):
 def test_data_corpus_size():
     assert len(DATA_CASES) >= 45
     assert len({d[0] for d in DATA_CASES}) == len(DATA_CASES)
+
+
+@pytest.mark.parametrize("raw", [
+    [[1, 2, 3], [4, 5, 6]], [[1, 2.5], [3, 4]], [7, 2 ** 62, 1], [-(2 ** 63), 1], [2 ** 64, 1.5], 3, 2.5,
+    [], [[], []], [[[1.0], [2]], [[3], [4.0]]], np.random.default_rng(0).normal(size=50).tolist()])
+def test_well_formed_arrays_convert_as_the_element_wise_walk(raw):
+    """The C-level path for rectangular lists of numbers gives what the walk that
+    names bad elements gives: values, dtype, and the first value written as a real."""
+    fast = _well_formed_array(raw)
+    if fast is None:                       # out of int64: left to the walk, which floats it
+        assert max(map(abs, raw)) >= 2 ** 62
+        return
+    arr, non_int, at = fast
+    ref, ref_non_int, ref_at = _checked_array(raw)
+    assert arr.dtype == ref.dtype and arr.shape == ref.shape and np.array_equal(arr, ref)
+    assert (non_int, at) == (ref_non_int, ref_at) and type(non_int) is type(ref_non_int)
 
 
 # ---------------------------------------------------------------------------

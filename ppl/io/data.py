@@ -7,6 +7,7 @@ variable and point at its declaration in the model.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -81,7 +82,13 @@ def _int(text: str):
 
 def _parse(text: str, path: str) -> dict:
     try:
-        obj = json.loads(text, object_pairs_hook=_pairs, parse_float=_float, parse_int=_int)
+        # json's own float conversion is C; a Python hook per number costs more than
+        # the rest of the parse.  It differs from _float only where a literal overflows
+        # to +-inf, so parse again with the hook (to keep the literal) only if one did
+        # (or the file has Infinity tokens, rare in data files)
+        obj = json.loads(text, object_pairs_hook=_pairs, parse_int=_int)
+        if _has_infinity(obj):
+            obj = json.loads(text, object_pairs_hook=_pairs, parse_float=_float, parse_int=_int)
     except json.JSONDecodeError as e:
         raise PPLError(f"malformed JSON: {e.msg}", Span(e.lineno, e.colno, e.lineno, e.colno + 1, path)) \
             from None
@@ -101,6 +108,21 @@ def _parse(text: str, path: str) -> dict:
         raise PPLError("data must be a JSON object mapping variable names to values",
                        Span(1, 1, 1, 2, path))
     return obj
+
+
+def _has_infinity(obj) -> bool:
+    """Whether a parsed JSON value holds +-inf anywhere (one pass of C-level
+    scans per nesting level)."""
+    level = [obj]
+    while level:
+        if math.inf in level or -math.inf in level:
+            return True
+        types = set(map(type, level))
+        if list not in types and dict not in types:
+            return False
+        nested = [x.values() if type(x) is dict else x for x in level if type(x) in (list, dict)]
+        level = list(itertools.chain.from_iterable(nested))
+    return False
 
 
 def _deep_position(text: str, limit: int = 100) -> tuple[int, int]:
@@ -138,7 +160,7 @@ def convert(name: str, raw, base: str, shape: tuple, matrix_like: bool, span: Sp
         if raw == [] or _all_empty(raw):
             return np.zeros((1,) + shape, dtype=np.int64 if base == "int" else float)
     try:
-        arr, non_int = _to_array(raw)
+        arr, non_int, non_int_at = _to_array(raw)
     except RecursionError:
         fail(f"arrays nested too deeply (expected shape {_shape(shape)})")
     except _BadValue as e:
@@ -154,8 +176,7 @@ def convert(name: str, raw, base: str, shape: tuple, matrix_like: bool, span: Sp
         if non_int is not None:
             at = ""
             if arr.ndim:
-                pos = next(i for i, v in enumerate(arr.reshape(-1)) if v != np.floor(v) or not np.isfinite(v))
-                at = f" at {name}[{', '.join(str(int(i) + 1) for i in np.unravel_index(pos, arr.shape))}]"
+                at = f" at {name}[{', '.join(str(int(i) + 1) for i in np.unravel_index(non_int_at, arr.shape))}]"
             fail(f"expected integers, found {non_int!r}{at}")
         if arr.size and np.max(np.abs(arr)) > 2 ** 31 - 1:
             fail("integer value out of range for a 32-bit int (as in Stan)")
@@ -194,7 +215,39 @@ def _scalar(x):
 
 
 def _to_array(raw):
-    """Nested lists -> (array, first non-integer value or None)."""
+    """Nested lists -> (array, first value written as a real or None, its flat index)."""
+    return _well_formed_array(raw) or _checked_array(raw)
+
+
+def _well_formed_array(raw):
+    """``_to_array`` of rectangular nested lists of ints and floats, in C-level
+    passes (one per nesting level); None for anything else, which
+    ``_checked_array`` walks element by element to name what is wrong."""
+    level, shape = [raw], ()
+    while True:
+        types = set(map(type, level))
+        if types != {list}:
+            break
+        lengths = set(map(len, level))
+        if len(lengths) != 1:
+            return None
+        shape += (lengths.pop(),)
+        level = list(itertools.chain.from_iterable(level))
+    if not types <= {int, float}:
+        return None
+    if float in types:
+        at = list(map(type, level)).index(float)
+        return np.array(level, dtype=float).reshape(shape), level[at], at
+    try:
+        arr = np.array(level, dtype=np.int64)
+    except OverflowError:
+        return None
+    if not np.all((arr < 2 ** 62) & (arr > -2 ** 62)):
+        return None
+    return arr.reshape(shape), None, None
+
+
+def _checked_array(raw):
     def shape_of(x):
         if isinstance(x, list):
             if not x:
@@ -220,10 +273,11 @@ def _to_array(raw):
                 raise
 
     collect(raw, ())
-    non_int = next((v for v in flat if not isinstance(v, int)), None)
-    if non_int is None and all(abs(v) < 2 ** 62 for v in flat):
-        return np.array(flat, dtype=np.int64).reshape(shape), None
-    return np.array([float(v) for v in flat], dtype=float).reshape(shape), non_int
+    non_int_at = next((i for i, v in enumerate(flat) if not isinstance(v, int)), None)
+    if non_int_at is None and all(abs(v) < 2 ** 62 for v in flat):
+        return np.array(flat, dtype=np.int64).reshape(shape), None, None
+    non_int = None if non_int_at is None else flat[non_int_at]
+    return np.array([float(v) for v in flat], dtype=float).reshape(shape), non_int, non_int_at
 
 
 def _shape(shape) -> str:
