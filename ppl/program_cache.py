@@ -31,7 +31,8 @@ _COMPILER_PACKAGES = ["ppl.frontend", "ppl.ir", "ppl.transforms", "ppl.stdlib", 
 _COMPILER_MODULES = ["ppl.compiler", "ppl.program_cache"]
 # stdlib tables whose entries programs refer to
 _TABLES = [("ppl.stdlib.functions", "FUNCTIONS"), ("ppl.stdlib.operators", "OPERATORS"),
-           ("ppl.stdlib.distributions", "DISTRIBUTIONS"), ("ppl.stdlib.glm", "GLMS")]
+           ("ppl.stdlib.distributions", "DISTRIBUTIONS"), ("ppl.stdlib.glm", "GLMS"),
+           ("ppl.stdlib.cumulative", "CUMULATIVE")]
 _compiler_hash = None
 
 
