@@ -330,7 +330,7 @@ def test_hoisted_data_only_calls_against_the_reference():
     m = ppl.compile(src, path="hoist.ppl")
     bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")
     module = bn._native.module
-    mode, table, offsets, sizes = bn._native.data[-1]
+    mode, table, offsets, sizes = bn._native.data[-2]
     assert module.HOIST_SITES >= 4 and mode == 0
     assert sizes[0] == 5 and np.all(np.isfinite(table[offsets[0]:offsets[1]]))
     assert np.isnan(table).any()           # the branch not taken at theta = 0 left entries empty
@@ -449,3 +449,24 @@ def test_guards_in_a_changepoint_series_are_forced_by_the_reference():
     assert _rel(bn.log_density(theta, force=force), br.log_density(theta, force=force)) < 1e-10
     forced = {br.guards[0].id: np.array([True, False, True, True])}
     assert _rel(bn.log_density_jumps(theta, forced), br.log_density_jumps(theta, forced)) < 1e-12
+
+
+def test_tapes_that_fill_are_grown_and_the_draw_run_again():
+    """A draw whose tapes outgrow their length stops, and runs again on tapes twice as long
+    (scalars pushed 3,000 times, branch decisions, vectors on a list tape); the length is
+    kept for the next batches."""
+    src = ("data { int N; vector[N] y; }\nparameters { real a; real<lower=0> s; }\n"
+           "model { a ~ normal(0, 1); s ~ lognormal(0, 1);\n"
+           "  for (n in 1:N) { real m = a * y[n]; vector[2] v; v[1] = m; v[2] = s;\n"
+           "    if (m > 0) target += -0.5 * square(v[1] - 0.1) / s; else target += -0.5 * square(v[2]); } }\n")
+    m = ppl.compile(src, path="tapes.ppl")
+    data = {"N": 3000, "y": np.random.default_rng(3).normal(size=3000).tolist()}
+    bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")
+    assert bn.backend == "numba"
+    tape_room = bn._native.data[-1]
+    before = int(tape_room[0])
+    theta = np.random.default_rng(4).normal(size=(3, 2))
+    lp, g, _ = bn._native.module.gradient(theta, True, bn._native.work(3), *bn._native.data)
+    lp_r, g_r = br.log_density_gradient(theta)
+    assert _rel(lp, lp_r) < 1e-10 and _rel(g, g_r) < 1e-10
+    assert tape_room[0] >= 3000 > before

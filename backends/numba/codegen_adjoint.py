@@ -26,10 +26,17 @@ class AdjointGen:
         # the branch taken, on a tape of its own (an array and a count, as scalar tapes)
         c = self.tmp(f"bool({self.truth(s.cond)})")
         self.branches(c, s.then, s.other)
-        self.w("if branches_n == branches.shape[0]:")
-        self.w("    branches = T.grown(branches)")
+        self.tape_room("branches")
         self.w(f"branches[branches_n] = {c}")
         self.w("branches_n += 1")
+
+    def tape_room(self, st: str):
+        """A full scalar tape ends the draw: the batch function grows the tapes and runs
+        it again (growing one here would make Numba count references to every tape at
+        every push)."""
+        self.w(f"if {st}_n == {st}.shape[0]:")
+        self.w("    tape_full[0] = 1")
+        self.w("    return 0.0")
 
     def s_ReverseIf(self, s: D.ReverseIf):
         self.w("branches_n -= 1")
@@ -57,8 +64,7 @@ class AdjointGen:
             cur = f"{cur}[{self.target_index(s.indices, s.var, s.span)}]"
         r = rank(s.var.type) if not s.indices else rank(indexed_type(s.var.type, s.indices))
         if r == 0:      # scalars: an array and a count (a list's append is a call)
-            self.w(f"if {st}_n == {st}.shape[0]:")
-            self.w(f"    {st} = T.grown({st})")
+            self.tape_room(st)
             self.w(f"{st}[{st}_n] = {cur}")
             self.w(f"{st}_n += 1")
         else:

@@ -49,10 +49,13 @@ class NativeModel:
             self.work_per_draw, derived = self.module.prepare(*self.data)
             data = self.data + tuple(derived)
             self._work = np.empty(0)
-            self.module.gradient(empty, True, self._work, *data, hoisting.empty(self.module.HOIST_SITES))
+            # the length of the gradient's tapes, grown by the generated code when a draw needs more
+            tape_room = np.array([1024], dtype=np.int64)
+            self.module.gradient(empty, True, self._work, *data, hoisting.empty(self.module.HOIST_SITES), tape_room)
             at = np.zeros((1, self.dim))
-            self.data = data + (hoisting.tables(self.module.HOIST_SITES, lambda hoist: self.module.gradient(
-                at, True, self.work(1), *data, hoist)),)
+            hoist = hoisting.tables(self.module.HOIST_SITES, lambda h: self.module.gradient(
+                at, True, self.work(1), *data, h, tape_room))
+            self.data = data + (hoist, tape_room)
         except Exception as e:  # a construct the generator emits but Numba cannot type
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise Unsupported(f"this model (Numba: {first[:200]})") from None

@@ -8,11 +8,13 @@ its gradient written into ``grad``, from the AD program of ppl.ad: the
 forward sweep with its tape, the reverse sweep, then the transforms'
 vector-Jacobian products), and ``density`` / ``gradient`` /
 ``forced_density`` over a batch ``(S, d)``: ``(thetas, jacobian, work,
-<data...>, <derived...>, hoist)``, with ``work`` a float64 buffer of at least
+<data...>, <derived...>, hoist, tape_room)``, with ``work`` a float64 buffer of at least
 ``S * work_per_draw`` elements the caller keeps between calls, where
 ``work_per_draw, derived = prepare(<data...>)`` (derived: transposed data
 matrices; see backends/numba/batched.py), and ``hoist`` the tables of the
-data-only calls computed once per bind (hoisting.py).
+data-only calls computed once per bind (hoisting.py), ``tape_room`` the length of
+the gradient's tapes (a one-element array the generated code doubles when a
+draw needs more).
 """
 from __future__ import annotations
 
@@ -191,7 +193,7 @@ class ModuleGen:
         out += density_lines
         out.append("")
         out.append(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})")
-        tapes, tape_lines = _tapes(grad_stacks, grad_lines)
+        tapes, tape_lines, tape_growth = _tapes(grad_stacks, grad_lines)
         out.append(f"def gradient_one(theta, grad, jacobian{da}, hoist{grad_batched.arguments()}{tapes}):")
         out += _stack_init_lines([], grad_locals, [])
         out += [f"    {name}_n = 0" for name, r, _ in grad_stacks if r == 0]
@@ -209,7 +211,7 @@ class ModuleGen:
         derived = sorted(derived)
         out += _batch_function("density", da, density_batched, derived)
         out += _batch_function("forced_density", da, density_batched, derived)
-        out += _batch_function("gradient", da, grad_batched, derived, (tapes, tape_lines))
+        out += _batch_function("gradient", da, grad_batched, derived, (tapes, tape_lines, tape_growth))
         if jump_lines is not None:
             out += _batch_function("jumps", da, jump_batched, derived)
         out += _prepare_function(da, density_batched, grad_batched, derived)
@@ -245,7 +247,8 @@ class ModuleGen:
         return drop_dead_temporaries(w.lines), dict(self.local_inits), self.batched
 
 
-def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list, tapes=("", [])) -> list[str]:
+def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list,
+                    tapes=("", [], [])) -> list[str]:
     """``density(thetas, jacobian, work, <data>, <derived>)`` / ``gradient(...)``: the
     per-draw function over a batch (S, d), with the batched products around the loop.
     ``forced_density(thetas, jacobian, work, forces, lane_force, ...)``: the density of
@@ -253,8 +256,8 @@ def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list,
     (runtime_guards.py).  ``tapes``: the gradient's tapes (_tapes), made once per batch."""
     dd = "".join(f", {x}_T" for x in derived)
     forcing = {"forced_density": ", forces, lane_force", "jumps": ", forces, forces_false, lane_force"}.get(kind, "")
-    head = f"def {kind}(thetas, work{forcing}{da}{dd}, hoist):" if kind == "jumps" else \
-        f"def {kind}(thetas, jacobian, work{forcing}{da}{dd}, hoist):"
+    head = f"def {kind}(thetas, work{forcing}{da}{dd}, hoist, tape_room):" if kind == "jumps" else \
+        f"def {kind}(thetas, jacobian, work{forcing}{da}{dd}, hoist, tape_room):"
     lines = ["", "", "@njit(cache=True)", head, "    S = thetas.shape[0]", "    out = np.empty(S)"]
     if kind == "gradient":
         lines.append("    grads = np.zeros(thetas.shape)")
@@ -271,6 +274,10 @@ def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list,
         force = "forces[lane_force[s]]" if forcing else "natural"
         call = f"density_one(thetas[s], jacobian, {force}{da}, hoist"
     lines.append(f"        out[s] = {call}{batched.row_arguments()}{tapes[0]})")
+    if kind == "gradient":      # a draw that filled a tape: again, on longer tapes
+        lines += ["        while tape_full[0]:", "            tape_full[0] = 0"]
+        lines += [f"            {ln}" for ln in tapes[2]]
+        lines.append(f"            out[s] = {call}{batched.row_arguments()}{tapes[0]})")
     if kind == "gradient":
         lines += batched.after_loop()
         # scalar tests: the array forms cost Numba a second of compiling per process
@@ -361,14 +368,21 @@ def _drop_overwritten_fills(lines: list[str]) -> list[str]:
     return out
 
 
-def _tapes(inits, body) -> tuple[str, list[str]]:
-    """(the gradient's tape arguments, the lines making them): the tapes are made once per
-    batch, not once per draw (a draw leaves each as it found it: it pops what it pushed; a
-    scalar tape it outgrows is replaced for that draw only)."""
+def _tapes(inits, body) -> tuple[str, list[str], list[str]]:
+    """(the gradient's tape arguments, the lines making them, the lines growing them): the
+    tapes are made once per batch, not once per draw (a draw leaves each as it found it:
+    it pops what it pushed).  A draw that fills a scalar tape stops (tape_full) and runs
+    again on tapes twice as long; what it pushed on the list tapes is dropped.  The
+    length is ``tape_room[0]``, kept by the caller between batches."""
     made = _stack_init_lines(inits, {}, body)
-    made = [ln for ln in made if not ln.endswith("_n = 0")]
-    names = (["branches"] if any("branches[" in ln for ln in body) else []) + [name for name, _, _ in inits]
-    return "".join(f", {n}" for n in names), made
+    made = [ln.replace("np.empty(1024,", "np.empty(tape_room[0],") for ln in made if not ln.endswith("_n = 0")]
+    made += ["    tape_full = np.zeros(1, dtype=np.int64)"]
+    scalar = (["branches"] if any("branches[" in ln for ln in body) else []) + \
+        [name for name, r, _ in inits if r == 0]
+    grow = ["tape_room[0] *= 2"] + [f"{name} = T.grown({name})" for name in scalar] + \
+        [f"{name}.clear()" for name, r, _ in inits if r != 0]
+    names = scalar + [name for name, r, _ in inits if r != 0] + ["tape_full"]
+    return "".join(f", {n}" for n in names), made, grow
 
 
 def _stack_init_lines(inits, local_inits, body) -> list[str]:
