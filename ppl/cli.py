@@ -8,7 +8,9 @@ far, marked partial).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 
 from ppl import __version__
 from ppl.frontend.errors import PPLError, Source, Span, UsageError, format_error
@@ -84,7 +86,6 @@ class _PipeSafe:
                 self._silence()
 
     def _silence(self):
-        import os
         self._broken = True
         try:          # so that the interpreter's final flush does not complain either
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -245,7 +246,6 @@ def _check_infer_options(args):
 def _prepare_output_dir(path: str) -> bool:
     """Fail before a long run, not after it, when the results could not be written.
     Returns True when the directory was created here."""
-    import os
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"--output-dir '{path}' exists and is not a directory")
     created = not os.path.exists(path)
@@ -337,7 +337,18 @@ def cmd_compile(args, sources) -> int:
     else:
         if not args.data:
             raise UsageError(f"--emit {args.emit} needs --data (sizes are compiled into the native module)")
-        bound = model.bind(args.data, backend="numba")
+        saved = os.environ.get("PPLC_CACHE_DIR")
+        if args.emit in ("llvm", "asm"):
+            # Numba keeps the machine code, not the LLVM IR: a cache hit would have none to
+            # show, so the module is compiled afresh in a cache of its own
+            os.environ["PPLC_CACHE_DIR"] = tempfile.mkdtemp(prefix="pplc-emit-")
+        try:
+            bound = model.bind(args.data, backend="numba")
+        finally:
+            if saved is None:
+                os.environ.pop("PPLC_CACHE_DIR", None)
+            else:
+                os.environ["PPLC_CACHE_DIR"] = saved
         if bound.backend != "numba":
             raise UsageError(bound.backend_note)
         native = bound._native

@@ -470,3 +470,17 @@ def test_tapes_that_fill_are_grown_and_the_draw_run_again():
     lp_r, g_r = br.log_density_gradient(theta)
     assert _rel(lp, lp_r) < 1e-10 and _rel(g, g_r) < 1e-10
     assert tape_room[0] >= 3000 > before
+
+
+def test_emit_asm_shows_vector_instructions_on_a_warm_cache_too(capsys):
+    """pplc compile --emit asm compiles the module afresh (a cache hit keeps no assembly):
+    kidiq's gradient has packed AVX arithmetic, shown on the second call as on the first."""
+    from ppl.cli import main
+    d = os.path.join(EXAMPLES, "kidiq-kidscore_momiq")
+    counts = []
+    for _ in range(2):
+        assert main(["compile", os.path.join(d, "model.ppl"), "--data", os.path.join(d, "data.json"),
+                     "--emit", "asm"]) == 0
+        asm = capsys.readouterr().out
+        counts.append(sum(asm.count(op) for op in ("vfmadd", "vmulpd", "vaddpd")))
+    assert counts[0] > 0 and counts[1] == counts[0]
