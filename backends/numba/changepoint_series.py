@@ -43,7 +43,7 @@ class ChangepointSeries:
                 k = self.operand(k_expr)
                 self.w(f"if {k} < 1 or {k} > {M}:")
                 self.w("    raise ValueError('changepoint index')")
-        self.w(f"{table} = np.empty(({T}, {M} + 1))")
+        self.table(table, T, M, var)
         self.w(f"{outer} = target")
         self.w(f"for {self.name(s.var)} in range(1, {T} + 1):")
         self.w.indent()
@@ -55,10 +55,23 @@ class ChangepointSeries:
         self.w.dedent()
         self.w.dedent()
         if self.differentiating:
-            self.w(f"{posteriors} = np.empty({table}.shape)")
+            self.table(posteriors, T, M, var)
             self.w(f"target = {outer} + KC.log_marginal_gradient({table}, {posteriors})")
         else:
             self.w(f"target = {outer} + KC.log_marginal({table})")
+
+    def table(self, name: str, T: str, M: str, var: N.Variable):
+        """A T x (M + 1) table: the batch's buffer for it when its sizes are data the batch
+        function has (a fresh one per draw of a long series costs page faults), else new."""
+        shape = _batch_shape(var, self.m.name)
+        if shape is None:
+            self.w(f"{name} = np.empty(({T}, {M} + 1))")
+            return
+        self.buffers[f"{name}_buf"] = shape
+        self.w(f"if {name}_buf.shape[0] == {T} and {name}_buf.shape[1] == {M} + 1:")
+        self.w(f"    {name} = {name}_buf")
+        self.w("else:")
+        self.w(f"    {name} = np.empty(({T}, {M} + 1))")
 
     def s_ReverseChangepointFor(self, s: D.ReverseChangepointFor):
         """The reverse of a changepoint series: the reversed body of step t in segment j,
@@ -97,3 +110,18 @@ def _reads_tape(stmts) -> bool:
                for b in (getattr(s, "body", None), getattr(s, "then", None), getattr(s, "other", None))):
             return True
     return False
+
+
+def _batch_shape(var: N.Variable, name) -> str | None:
+    """The shape (T, M + 1) of a changepoints parameter's tables as code over the batch
+    function's arguments: its sizes are constants or data variables; else None."""
+    codes = []
+    for e in var.sizes:
+        if isinstance(e, N.Const) and isinstance(e.value, int):
+            codes.append(repr(e.value))
+        elif isinstance(e, N.Load) and e.var.block in ("data", "transformed data") and not e.var.type.ndims:
+            codes.append(name(e.var))
+        else:
+            return None
+    M, T = codes
+    return f"({T}, {M} + 1)"

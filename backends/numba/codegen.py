@@ -53,6 +53,7 @@ class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls):
         # forward sweep's expressions, often several copies of one node per statement
         self.evaluated: dict[int, tuple[str, set]] = {}
         self.conditional = 0        # > 0 inside a branch of ?: (evaluated only when taken)
+        self.buffers: dict[str, str] = {}   # arguments the batch function makes: name -> shape
         self.counter = itertools.count()
         self.stacks: dict[tuple, str] = {}
         self.mutated = mutated      # ids of the variables the function updates in place

@@ -188,13 +188,15 @@ class ModuleGen:
         out = [HEADER]
         da = self.data_args()
         out.append(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})")
-        out.append(f"def density_one(theta, jacobian, force{da}, hoist{density_batched.arguments()}):")
+        dbuf = "".join(f", {n}" for n in fd.buffers)
+        gbuf = "".join(f", {n}" for n in fg.buffers)
+        out.append(f"def density_one(theta, jacobian, force{da}, hoist{density_batched.arguments()}{dbuf}):")
         out += _stack_init_lines(density_stacks, density_locals, density_lines)
         out += density_lines
         out.append("")
         out.append(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})")
         tapes, tape_lines, tape_growth = _tapes(grad_stacks, grad_lines)
-        out.append(f"def gradient_one(theta, grad, jacobian{da}, hoist{grad_batched.arguments()}{tapes}):")
+        out.append(f"def gradient_one(theta, grad, jacobian{da}, hoist{grad_batched.arguments()}{tapes}{gbuf}):")
         out += _stack_init_lines([], grad_locals, [])
         out += [f"    {name}_n = 0" for name, r, _ in grad_stacks if r == 0]
         out += ["    branches_n = 0"] if "branches" in tapes else []
@@ -209,9 +211,10 @@ class ModuleGen:
             out += jump_lines
             out.append("")
         derived = sorted(derived)
-        out += _batch_function("density", da, density_batched, derived)
-        out += _batch_function("forced_density", da, density_batched, derived)
-        out += _batch_function("gradient", da, grad_batched, derived, (tapes, tape_lines, tape_growth))
+        out += _batch_function("density", da, density_batched, derived, buffers=fd.buffers)
+        out += _batch_function("forced_density", da, density_batched, derived, buffers=fd.buffers)
+        out += _batch_function("gradient", da, grad_batched, derived, (tapes + gbuf, tape_lines, tape_growth),
+                               buffers=fg.buffers)
         if jump_lines is not None:
             out += _batch_function("jumps", da, jump_batched, derived)
         out += _prepare_function(da, density_batched, grad_batched, derived)
@@ -248,12 +251,14 @@ class ModuleGen:
 
 
 def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list,
-                    tapes=("", [], [])) -> list[str]:
+                    tapes=("", [], []), buffers=None) -> list[str]:
     """``density(thetas, jacobian, work, <data>, <derived>)`` / ``gradient(...)``: the
     per-draw function over a batch (S, d), with the batched products around the loop.
     ``forced_density(thetas, jacobian, work, forces, lane_force, ...)``: the density of
     draw s with the guard instances of table ``forces[lane_force[s]]`` forced
-    (runtime_guards.py).  ``tapes``: the gradient's tapes (_tapes), made once per batch."""
+    (runtime_guards.py).  ``tapes``: the gradient's tapes (_tapes), made once per batch;
+    ``buffers``: other arrays the per-draw function takes, name -> shape (changepoint
+    tables), made once per batch too."""
     dd = "".join(f", {x}_T" for x in derived)
     forcing = {"forced_density": ", forces, lane_force", "jumps": ", forces, forces_false, lane_force"}.get(kind, "")
     head = f"def {kind}(thetas, work{forcing}{da}{dd}, hoist, tape_room):" if kind == "jumps" else \
@@ -264,6 +269,7 @@ def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list,
         lines += tapes[1]
     elif kind == "density":
         lines.append(f"    natural = np.empty((0, {G.FORCE_WIDTH}), dtype=np.int64)")
+    lines += [f"    {n} = np.empty({shape})" for n, shape in (buffers or {}).items()]
     lines += batched.before_loop()
     lines.append("    for s in range(S):")
     if kind == "gradient":
@@ -273,6 +279,8 @@ def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list,
     else:
         force = "forces[lane_force[s]]" if forcing else "natural"
         call = f"density_one(thetas[s], jacobian, {force}{da}, hoist"
+    if kind != "gradient":
+        call += "".join(f", {n}" for n in (buffers or {}))
     lines.append(f"        out[s] = {call}{batched.row_arguments()}{tapes[0]})")
     if kind == "gradient":      # a draw that filled a tape: again, on longer tapes
         lines += ["        while tape_full[0]:", "            tape_full[0] = 0"]
