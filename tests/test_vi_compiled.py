@@ -236,7 +236,7 @@ def test_boundary_kernels_equal_the_numpy_boundary_term(guarded, guide):
     """boundary_points + the jump function + add_boundary_term against
     boundary.affine_boundary_batch on the reference backend, on random guides and draws."""
     from ppl.infer.boundary import affine_boundary_batch, build_surfaces
-    from ppl.infer.boundary_kernels import add_boundary_term, boundary_points, boundary_scratch
+    from ppl.infer.boundary_kernels import add_boundary_term, boundary_points, boundary_scratch, nonzero_coordinates
     from ppl.infer.compiled_loop import boundary_force_tables
     surfaces = build_surfaces(guarded)
     assert len(surfaces) == 2 and all(s.kind == "affine" for s in surfaces)
@@ -253,7 +253,8 @@ def test_boundary_kernels_equal_the_numpy_boundary_term(guarded, guide):
         eps = rng.standard_normal((K, m, 2))
         expected, _ = affine_boundary_batch(reference, g_obj, phi, surfaces, eps)
         thetas, weights, solved, a, sigma = boundary_scratch(K, m, 2)
-        boundary_points(phi, eps, c0, C, guide == "fullrank", thetas, weights, solved, a, sigma)
+        boundary_points(phi, eps, c0, C, nonzero_coordinates(C), guide == "fullrank", thetas, weights, solved, a,
+                        sigma)
         delta, _ = native.module.jumps(thetas, native.work(K * m), forces, forces_false, lanes, *native.data)
         g = np.zeros(g_obj.n_params)
         add_boundary_term(phi, solved, C, delta, weights, g, guide == "fullrank", sigma)

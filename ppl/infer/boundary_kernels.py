@@ -45,43 +45,73 @@ def _mean_field_scales(phi, sigma, fullrank):
 
 
 @njit(cache=True)
-def boundary_points(phi, eps, c0, C, fullrank, thetas, weights, solved, a, sigma):
+def boundary_points(phi, eps, c0, C, nonzero, fullrank, thetas, weights, solved, a, sigma):
     """For each surface k and draw r of eps (K, m, d): the draw with its coordinate j
-    solved onto the surface (solved[k, r]), its point (thetas[k m + r]) and its weight;
+    solved onto the surface (solved[k, r]), its point (thetas[k m + r]) and its weight.
+    nonzero[k]: the coordinates surface k reads (C[k, i] != 0), then -1s (surfaces read
+    few coordinates: with a mean-field guide only those enter a, a0 and the solve);
     a, sigma: scratch (d,)."""
     K, m, d = eps.shape
     _mean_field_scales(phi, sigma, fullrank)
     for k in range(K):
-        _eps_coefficients(phi, sigma, C[k], a, fullrank)
-        j = 0
-        for i in range(1, d):
-            if abs(a[i]) > abs(a[j]):
-                j = i
         a0 = c0[k]
-        for i in range(d):
-            if C[k, i] != 0.0:          # surfaces read few coordinates
-                a0 += C[k, i] * phi[i]
+        for t in range(nonzero.shape[1]):
+            i = nonzero[k, t]
+            if i < 0:
+                break
+            a0 += C[k, i] * phi[i]
+        if fullrank:
+            _eps_coefficients(phi, sigma, C[k], a, fullrank)
+            j = 0
+            for i in range(1, d):
+                if abs(a[i]) > abs(a[j]):
+                    j = i
+        else:
+            j = nonzero[k, 0]
+            for t in range(nonzero.shape[1]):
+                i = nonzero[k, t]
+                if i < 0:
+                    break
+                a[i] = C[k, i] * sigma[i]
+                if abs(a[i]) > abs(a[j]):
+                    j = i
         for r in range(m):
             e = solved[k, r]
-            rest = 0.0
             for i in range(d):
                 e[i] = eps[k, r, i]
-                if a[i] != 0.0:
+            rest = 0.0
+            if fullrank:
+                for i in range(d):
+                    rest += e[i] * a[i]
+            else:
+                for t in range(nonzero.shape[1]):
+                    i = nonzero[k, t]
+                    if i < 0:
+                        break
                     rest += e[i] * a[i]
             rest -= e[j] * a[j]
             e[j] = -(a0 + rest) / a[j]
             lane = k * m + r
-            for i in range(d):
-                if fullrank:
+            if fullrank:
+                for i in range(d):
                     row = d + i * (i + 1) // 2
                     acc = 0.0
                     for b in range(i + 1):
                         acc += phi[row + b] * e[b]
-                    x = phi[i] + acc
-                else:
-                    x = phi[i] + sigma[i] * e[i]
-                thetas[lane, i] = x
+                    thetas[lane, i] = phi[i] + acc
+            else:
+                for i in range(d):
+                    thetas[lane, i] = phi[i] + sigma[i] * e[i]
             weights[lane] = math.exp(-0.5 * e[j] * e[j] - HALF_LOG_2PI) / abs(a[j])
+
+
+def nonzero_coordinates(C) -> np.ndarray:
+    """Per surface (row of C), the coordinates it reads, padded with -1 (boundary_points)."""
+    rows = [np.flatnonzero(c) for c in C]
+    out = np.full((len(rows), max(1, max(len(r) for r in rows))), -1, dtype=np.int64)
+    for k, r in enumerate(rows):
+        out[k, :len(r)] = r
+    return out
 
 
 @njit(cache=True)

@@ -29,7 +29,7 @@ from typing import Optional
 
 import numpy as np
 
-from .boundary_kernels import boundary_scratch
+from .boundary_kernels import boundary_scratch, nonzero_coordinates
 from .estimators import Boundary, Reparam
 from .optimize import AdamState, StoppingRule, failure_error
 
@@ -54,9 +54,10 @@ def run_chunk(phi, m, v, counts, scale, eps, eps_boundary, elbos, history, work,
     place; elbos[k]: iteration k's ELBO estimate, NaN when rejected; history[k]: phi after it
     (when history has rows); work: (theta (samples, d), g, scratch (3, n_params)); model_work: the
     model's functions' scratch buffer (NativeModel.work).  With the boundary estimator,
-    eps_boundary (n, K, m, d) are the draws of its K affine surfaces and surfaces = (c0, C, forces
-    true, forces false, lane_force, then boundary_kernels.boundary_scratch).  Returns DONE, MAX_FAILURES, or IN_PYTHON
-    (iteration counts[3] gave a non-finite native value: nothing of it is applied).  Everything but
+    eps_boundary (n, K, m, d) are the draws of its K affine surfaces and surfaces = (c0, C, C's
+    nonzero coordinates, forces true, forces false, lane_force, then
+    boundary_kernels.boundary_scratch).  Returns DONE, MAX_FAILURES, or IN_PYTHON (iteration
+    counts[3] gave a non-finite native value: nothing of it is applied).  Everything but
     the calls of the model's functions is in cached kernels: code written here is compiled again
     for each model."""
     theta, g, scratch = work
@@ -78,8 +79,9 @@ def run_chunk(phi, m, v, counts, scale, eps, eps_boundary, elbos, history, work,
 
 # the boundary term of the affine surfaces, added to the gradient before the step
 BOUNDARY_SOURCE = """\
-        c0, C, forces, forces_false, lane_force, b_thetas, b_weights, b_solved, b_a, b_sigma = surfaces
-        boundary_points(phi, eps_boundary[k], c0, C, fullrank, b_thetas, b_weights, b_solved, b_a, b_sigma)
+        c0, C, nonzero, forces, forces_false, lane_force, b_thetas, b_weights, b_solved, b_a, b_sigma = surfaces
+        boundary_points(phi, eps_boundary[k], c0, C, nonzero, fullrank, b_thetas, b_weights, b_solved, b_a,
+                        b_sigma)
         delta, finite = jumps(b_thetas, model_work, forces, forces_false, lane_force, *data)
         if not finite:
             return {in_python}
@@ -107,8 +109,8 @@ class CompiledLoop:
         if self.boundary:       # surfaces (K), draws per surface (m): K m jumps
             K, m = len(estimator.surfaces), estimator.m
             self.draw_shapes = ((estimator.samples, d), (K, m, d))
-            self.surfaces = (np.array([s.c0 for s in estimator.surfaces]),
-                             np.ascontiguousarray([s.c for s in estimator.surfaces], dtype=float),
+            C = np.ascontiguousarray([s.c for s in estimator.surfaces], dtype=float)
+            self.surfaces = (np.array([s.c0 for s in estimator.surfaces]), C, nonzero_coordinates(C),
                              *boundary_force_tables(estimator.surfaces, m), *boundary_scratch(K, m, d))
             lanes = max(lanes, K * m)
         else:
