@@ -270,13 +270,24 @@ class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls):
     def forceable(self, e: N.Call, natural: str) -> str:
         """A guard instance's value: its condition, or what the density's table of forced
         instances says (runtime_guards.py)."""
-        counters = self.loop_counters
-        if rank(e.type) or None in counters or len(counters) > G.MAX_LOOP_DEPTH:
+        keys = self.guard_keys()
+        if rank(e.type) or keys is None:
             self.m.forcing_complete = False      # forced evaluations go to the reference
             return natural
-        keys = [*(lp.counter for lp in counters), *["0"] * (G.MAX_LOOP_DEPTH - len(counters))]
         kind = "guard_int" if e.type.base == "int" else "guard_real"
-        return f"G.{kind}(force, {e.guard}, {natural}, {', '.join(keys)})"
+        return f"G.{kind}({self.force_table()}, {e.guard}, {natural}, {keys})"
+
+    def guard_keys(self) -> str | None:
+        """A guard instance's loop keys here, as the arguments of runtime_guards' lookups;
+        None inside a changepoint series or deeper than the tables hold."""
+        counters = self.loop_counters
+        if None in counters or len(counters) > G.MAX_LOOP_DEPTH:
+            return None
+        return ", ".join([*(lp.counter for lp in counters), *["0"] * (G.MAX_LOOP_DEPTH - len(counters))])
+
+    def force_table(self) -> str:
+        """The name of the table of forced instances the guards read."""
+        return "force"
 
     def matmul(self, e: N.Call):
         row = self.m.batched.product(e)

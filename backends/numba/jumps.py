@@ -129,9 +129,10 @@ class JumpGen(FunctionGen):
         code = super().forceable(e, natural)
         if code is natural:
             raise Unsupported("a guard that native code cannot force", e.span)
-        if self.natural:
-            return natural
-        return code.replace("(force,", "(force_false,") if self.world == "F" else code
+        return natural if self.natural else code
+
+    def force_table(self) -> str:
+        return "force_false" if self.world == "F" else "force"
 
     def naturally(self, emit):
         """emit() where none of the guard instances met is forced."""
@@ -149,14 +150,10 @@ class JumpGen(FunctionGen):
                 terms.append(self.flag(x.var))
             elif isinstance(x, N.Call) and x.guard is not None:
                 keys = self.guard_keys()
-                terms.append(f"G.forced_here(force, {x.guard}, {', '.join(keys)})")
+                if keys is None:
+                    raise Unsupported("a guard that native code cannot force", x.span)
+                terms.append(f"G.forced_here(force, {x.guard}, {keys})")
         return " or ".join(dict.fromkeys(terms)) or "False"
-
-    def guard_keys(self) -> list[str]:
-        counters = self.loop_counters
-        if None in counters or len(counters) > 3:
-            raise Unsupported("a guard in a changepoint series or nested too deep to force", None)
-        return [*(lp.counter for lp in counters), *["0"] * (3 - len(counters))]
 
     def declare_copies(self, v: N.Variable):
         self.m.local_inits[self.m.name(v) + "__F"] = (rank(v.type), v.type.base)
