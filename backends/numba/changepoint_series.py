@@ -10,6 +10,8 @@ from ppl.ad import nodes as D
 from ppl.ir import nodes as N
 from ppl.ir.changepoints import data_only
 
+from .batched import DATA_BLOCKS
+
 
 class ChangepointSeries:
     """FunctionGen methods for a ``for`` loop that is a changepoint series."""
@@ -119,7 +121,7 @@ def _batch_shape(var: N.Variable, name) -> str | None:
     for e in var.sizes:
         if isinstance(e, N.Const) and isinstance(e.value, int):
             codes.append(repr(e.value))
-        elif isinstance(e, N.Load) and e.var.block in ("data", "transformed data") and not e.var.type.ndims:
+        elif isinstance(e, N.Load) and e.var.block in DATA_BLOCKS and not e.var.type.ndims:
             codes.append(name(e.var))
         else:
             return None

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from ppl.ir import nodes as N
 
-DATA_BLOCKS = ("data", "transformed data")
+from .batched import DATA_BLOCKS
 
 
 @dataclass
@@ -43,18 +43,7 @@ def loop(var: str, lo: str, hi: str, bounds: list[N.Expr]) -> Loop:
 
 
 def _reads_only_data(e) -> bool:
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif isinstance(x, N.Load):
-            if x.var.block not in DATA_BLOCKS:
-                return False
-        elif isinstance(x, (N.Expr, N.IndexSpec)):
-            stack.extend(getattr(x, f) for f in getattr(x, "__dataclass_fields__", ())
-                         if f not in ("span", "type", "dep"))
-    return True
+    return all(x.var.block in DATA_BLOCKS for x in N.walk_expr(e) if isinstance(x, N.Load))
 
 
 class HoistedCalls:

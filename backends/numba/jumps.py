@@ -28,43 +28,22 @@ evaluations are used.
 """
 from __future__ import annotations
 
-import dataclasses
-
 from ppl.ir import nodes as N
 
 from .codegen import FunctionGen
-from .source import Unsupported, rank
 from .hoisting import loop
+from .source import Unsupported, rank
 
 
-def _nodes(e):
-    """Every expression node under e (e included)."""
-    stack = [e]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif isinstance(x, (N.Expr, N.IndexSpec)):
-            if isinstance(x, N.Expr):
-                yield x
-            stack.extend(getattr(x, f.name) for f in dataclasses.fields(x) if f.name not in ("span", "type", "dep"))
-
-
-def _index_exprs(s: N.Assign) -> list:
-    return [spec for bracket in s.indices for spec in bracket]
+def _nodes(exprs):
+    """Every expression node under an expression or a list of them."""
+    for e in (exprs if isinstance(exprs, list) else [exprs]):
+        yield from N.walk_expr(e)
 
 
 def _assigned(body) -> dict[int, N.Variable]:
     """The variables a list of statements assigns (nested statements included)."""
-    out: dict[int, N.Variable] = {}
-    for s in body:
-        if isinstance(s, (N.Assign, N.Declare)):
-            out[id(s.var)] = s.var
-        if isinstance(s, N.For):
-            out[id(s.var)] = s.var
-        for b in N.sub_bodies(s):
-            out.update(_assigned(b))
-    return out
+    return {id(s.var): s.var for s in N.walk_stmts(body) if isinstance(s, (N.Assign, N.Declare, N.For))}
 
 
 def tainted_variables(body) -> set[int]:
@@ -79,7 +58,7 @@ def tainted_variables(body) -> set[int]:
         grew = False
         for s in stmts:
             if isinstance(s, N.Assign):
-                if id(s.var) not in tainted and (control or depends([s.value, *_index_exprs(s)])):
+                if id(s.var) not in tainted and (control or depends(list(N.stmt_exprs(s)))):
                     tainted.add(id(s.var))
                     grew = True
             elif isinstance(s, N.If):
@@ -197,7 +176,7 @@ class JumpGen(FunctionGen):
         if self.single or id(v) not in self.tainted:
             return super().s_Assign(s)
         self.declare_copies(v)
-        d = self.differs([s.value, *_index_exprs(s)]) + (f" or {self.flag(v)}" if s.indices else "")
+        d = self.differs(list(N.stmt_exprs(s))) + (f" or {self.flag(v)}" if s.indices else "")
         T, F = self.m.name(v), self.m.name(v) + "__F"
 
         def diverge():
