@@ -14,9 +14,10 @@ import numpy as np
 from numba.core.errors import NumbaError
 
 from ppl.ad import gradient_program
+from ppl.backends.reference.executor import jumps_by_two_evaluations
 
 from . import cache
-from . import runtime_hoisting as hoisting
+from . import runtime_hoisting
 from .source import Unsupported
 from .runtime_guards import force_tables
 from .module import ModuleGen
@@ -51,9 +52,10 @@ class NativeModel:
             self._work = np.empty(0)
             # the length of the gradient's tapes, grown by the generated code when a draw needs more
             tape_room = np.array([1024], dtype=np.int64)
-            self.module.gradient(empty, True, self._work, *data, hoisting.empty(self.module.HOIST_SITES), tape_room)
+            sites = self.module.HOIST_SITES
+            self.module.gradient(empty, True, self._work, *data, runtime_hoisting.empty(sites), tape_room)
             at = np.zeros((1, self.dim))
-            hoist = hoisting.tables(self.module.HOIST_SITES, lambda h: self.module.gradient(
+            hoist = runtime_hoisting.tables(sites, lambda h: self.module.gradient(
                 at, True, self.work(1), *data, h, tape_room))
             self.data = data + (hoist, tape_room)
         except Exception as e:  # a construct the generator emits but Numba cannot type
@@ -107,18 +109,14 @@ class NativeModel:
         t, _ = self._batch(theta)
         if t is None or not self.module.FORCING:
             return self.ref.log_density_jumps(theta, forced)
+        if not self.module.JUMPS:
+            return jumps_by_two_evaluations(self.log_density, t, forced)
         S = len(t)
         member = {key: np.broadcast_to(np.asarray(m, dtype=bool), (S,)) for key, m in forced.items()}
         true = force_tables({key: np.where(m, 1, -1) for key, m in member.items()}, S)
         false = force_tables({key: np.where(m, 0, -1) for key, m in member.items()}, S)
         if true is None:
             return self.ref.log_density_jumps(theta, forced)
-        if not self.module.JUMPS:
-            both = np.concatenate([t, t])
-            lp = self.log_density(both, False, {key: np.concatenate([np.where(m, 1, -1), np.where(m, 0, -1)])
-                                                for key, m in member.items()})
-            with np.errstate(invalid="ignore"):
-                return lp[:S] - lp[S:]
         try:
             out, finite = self.module.jumps(t, self.work(S), true[0], false[0], true[1], *self.data)
         except Exception:

@@ -2,24 +2,24 @@
 
 A call like textmsg's ``inv_Phi(i / 75.0)`` depends on the data and the loop
 iteration only, yet the per-draw functions would compute it for every draw
-(and the reverse sweep again).  Each such call site (a scalar real call of
-the library, data-only, evaluated wherever it appears: codegen's
-``_reusable``; or the normalising term of a log density whose arguments
-there are data, as lgamma(y + 1) of poisson: stdlib.native.NORMALISED)
-inside ``for`` loops whose bounds read only data gets a table over its loops' iterations, indexed by their 0-based counts
-(row-major).  The tables live in ``hoist = (mode, table, offsets, sizes)``,
-the last argument of the generated functions (runtime_hoisting.py):
-the bound model runs one gradient with mode 1 (each site notes how many
-entries it needs), one with mode 2 (each site records its values), and
-every later call reads them (mode 0).
+(and the reverse sweep again). Each such call site (a scalar real call of the
+library, data-only, evaluated wherever it appears: codegen's ``_reusable``; or
+the normalising term of a log density whose arguments there are data, as
+lgamma(y + 1) of poisson: stdlib.native.NORMALISED) inside ``for`` loops whose
+bounds read only data gets a table over its loops' iterations, indexed by
+their 0-based counts (row-major). The tables live in ``hoist = (mode, table,
+offsets, sizes)``, the last argument of the generated functions
+(runtime_hoisting.py): the bound model runs one gradient with mode 1 (each
+site notes how many entries it needs), one with mode 2 (each site records its
+values), and every later call reads them (mode 0).
 
-A value is a function of its site and loop counts: the call is data-only,
-so its arguments are too, and every variable they read has one value per
+A value is a function of its site and loop counts: the call is data-only, so
+its arguments are too, and every variable they read has one value per
 iteration whatever the parameters (a variable whose value depends on a
-parametric branch is not data-only).  An entry the recording run did not
-reach (a site under a parametric branch not taken there, a run that stopped
-at a rejection) stays NaN, and a NaN entry is computed in place, so the
-tables change nothing but the time.
+parametric branch is not data-only). An entry the recording run did not reach
+(a site under a parametric branch not taken there, a run that stopped at a
+rejection) stays NaN, and a NaN entry is computed in place, so the tables
+change nothing but the time.
 """
 from __future__ import annotations
 

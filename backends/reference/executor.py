@@ -262,15 +262,7 @@ class BoundReference:
     def log_density_jumps(self, theta, forced: dict):
         """log p(instances in ``forced`` true) - log p(forced false), per draw (see
         BoundModel.log_density_jumps): two forced evaluations in one batch."""
-        theta = np.asarray(theta, dtype=float)
-        both = np.concatenate([theta, theta])
-        force = {}
-        for key, member in forced.items():
-            member = np.broadcast_to(np.asarray(member, dtype=bool), (theta.shape[0],))
-            force[key] = np.concatenate([np.where(member, 1, -1), np.where(member, 0, -1)])
-        lp = self.evaluate(both, False, force).lp
-        with np.errstate(invalid="ignore"):
-            return lp[:theta.shape[0]] - lp[theta.shape[0]:]
+        return jumps_by_two_evaluations(self.log_density, theta, forced)
 
     # ------------------------------------------------------- guard instances
     def guard_instances(self, seed: int = 0) -> list[GuardInstance]:
@@ -468,3 +460,18 @@ def _first_violation(v, x, t, args) -> str:
             where = f"[{', '.join(str(p + 1) for p in pos)}]" if pos else ""
             return f": {v.name}{where} = {xs[i]:.6g}"
     return ""
+
+
+def jumps_by_two_evaluations(log_density, theta, forced: dict):
+    """log p(instances in ``forced`` true) - log p(forced false) per draw of theta (S, d),
+    from ``log_density(thetas, jacobian, force)`` on one batch holding each draw twice
+    (``forced``: key -> bool (S,), is the instance in draw s's set)."""
+    theta = np.asarray(theta, dtype=float)
+    S = theta.shape[0]
+    force = {}
+    for key, member in forced.items():
+        member = np.broadcast_to(np.asarray(member, dtype=bool), (S,))
+        force[key] = np.concatenate([np.where(member, 1, -1), np.where(member, 0, -1)])
+    lp = log_density(np.concatenate([theta, theta]), False, force)
+    with np.errstate(invalid="ignore"):
+        return lp[:S] - lp[S:]

@@ -2,12 +2,13 @@
 (ppl.infer.compiled_loop): the affine surfaces' boundary points and the term
 they add to the ELBO gradient.
 
-Each mirrors ppl.infer.boundary.affine_boundary_batch operation for
-operation: surface k, c0 + c.theta > 0 with theta = mu + A eps (A =
-diag(sigma) or L), is s(eps) = a0 + a.eps with a = A^T c; coordinate j =
-argmax |a_j| is solved onto it; lane k m + r holds the point of surface k's
-draw r, where the model's jump function gives Delta (surface k's instances
-forced true minus forced false), and the weight is N(eps_j) / |a_j|.  A full-rank guide's parameters are mu then L's
+Each mirrors ppl.infer.boundary.affine_boundary_batch operation for operation
+(terms of coordinates a surface does not read skipped): surface k, c0 +
+c.theta > 0 with theta = mu + A eps (A = diag(sigma) or L), is s(eps) = a0 +
+a.eps with a = A^T c; coordinate j = argmax |a_j| is solved onto it; lane k m
++ r holds the point of surface k's draw r, where the model's jump function
+gives Delta (surface k's instances forced true minus forced false), and the
+weight is N(eps_j) / |a_j|. A full-rank guide's parameters are mu then L's
 lower triangle row by row (as adam_kernels).
 """
 from __future__ import annotations
