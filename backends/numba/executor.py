@@ -113,12 +113,14 @@ class NativeModel:
             return jumps_by_two_evaluations(self.log_density, t, forced)
         S = len(t)
         member = {key: np.broadcast_to(np.asarray(m, dtype=bool), (S,)) for key, m in forced.items()}
-        true = force_tables({key: np.where(m, 1, -1) for key, m in member.items()}, S)
-        false = force_tables({key: np.where(m, 0, -1) for key, m in member.items()}, S)
-        if true is None:
+        tables = force_tables({key: np.where(m, 1, -1) for key, m in member.items()}, S)
+        if tables is None:
             return self.ref.log_density_jumps(theta, forced)
+        forces, lane_force = tables
+        forces_false = forces.copy()        # the same instances, forced false
+        forces_false[..., 1] = np.where(forces[..., 1] == 1, 0, forces[..., 1])
         try:
-            out, finite = self.module.jumps(t, self.work(S), true[0], false[0], true[1], *self.data)
+            out, finite = self.module.jumps(t, self.work(S), forces, forces_false, lane_force, *self.data)
         except Exception:
             return self.ref.log_density_jumps(theta, forced)
         if not finite:
