@@ -304,15 +304,18 @@ def exact_coal_posterior(D, M):
 def test_coal_fit_matches_the_exact_posterior(M):
     """Fitted (VI on the rates, tau summed out exactly): P(tau_k = t) averaged over the
     guide's draws vs the closed form: total variation < 0.05 per changepoint, same mode;
-    posterior rate means within 2% of the exact ones.  One changepoint: mean-field.  Two:
+    posterior rate means near the exact ones.  One changepoint: mean-field, 8 draws per
+    step; the fitted rate means jitter with Adam's last steps (relative sd over seeds
+    0..11: 1.0% and 1.4%), so within 4 of those sds.  Two:
     the rates' posterior is a mixture over placements (the third rate's is bimodal), which
     one Gaussian misses by 4-6%; a 3-component mixture guide with PSIS resampling of 8000
-    draws (ESS ~7000: the third rate's mean has a Monte Carlo sd of ~0.7%) holds it."""
+    draws (ESS ~7000: the third rate's mean has a Monte Carlo sd of ~0.7%) holds it
+    within 2%."""
     D = np.array(_coal()["D"])
     marg, rates = exact_coal_posterior(D, M)
     name = {1: "coal", 2: "coal2"}[M]
     d = os.path.join(EXAMPLES, name)
-    options = dict(seed=3, iter=3000, lr=0.05, tol_rel_obj=0.0, draws=1000) if M == 1 else \
+    options = dict(seed=3, iter=3000, lr=0.02, samples=8, tol_rel_obj=0.0, draws=4000) if M == 1 else \
         dict(seed=3, iter=2000, lr=0.05, tol_rel_obj=0.0, draws=8000, guide="mixture", psis_resample=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -323,7 +326,8 @@ def test_coal_fit_matches_the_exact_posterior(M):
         tv = 0.5 * np.abs(got["probabilities"][k] - marg[k]).sum()
         assert tv < 0.05, (k, tv)
         assert got["mode"][k] == int(np.argmax(marg[k])) + 1
-    np.testing.assert_allclose(fit.draws["rate"].mean(axis=0), rates, rtol=0.02)
+    rtol = 4 * np.array([0.010, 0.014]) if M == 1 else 0.02
+    assert np.all(np.abs(fit.draws["rate"].mean(axis=0) / rates - 1) < rtol), fit.draws["rate"].mean(axis=0) / rates
     assert fit.draws["tau"].shape == (options["draws"], M) and fit.draws["tau"].dtype.kind == "i"
     assert [c for c in fit.columns if c.startswith("tau.")] == [f"tau.{k + 1}" for k in range(M)]
 

@@ -134,9 +134,11 @@ def test_printed_ir_names_the_cdf():
 
 def test_censored_example_posterior_matches_quadrature():
     """VI (full-rank guide) on examples/censored against the posterior means by
-    quadrature on a fine grid.  Tolerance: 5 standard errors of the 4000 draws'
-    mean plus 0.1 posterior sd for the Gaussian guide's approximation; leaving
-    the censored observations out moves the mean of mu by ~1 posterior sd."""
+    quadrature on a fine grid.  Tolerance: 4 sd of the fitted mean, which has the 4000
+    draws' standard error and jitters with Adam's last steps (sd over seeds 0..11 at these
+    settings: 0.0052 for mu, 0.0125 for sigma), plus 0.1 posterior sd for the Gaussian
+    guide's approximation; leaving the censored observations out moves the mean of mu by
+    ~1 posterior sd."""
     d = os.path.join(EXAMPLES, "censored")
     data = json.load(open(os.path.join(d, "data.json")))
     y = np.asarray(data["y_obs"])
@@ -149,12 +151,13 @@ def test_censored_example_posterior_matches_quadrature():
     w = np.exp(lp - lp.max())
     w /= w.sum()
     fit = ppl.compile_file(os.path.join(d, "model.ppl")).infer(
-        data, seed=1, guide="fullrank", iter=3000, draws=4000, backend="numpy")
-    for name, x in (("mu", mu), ("sigma", s)):
+        data, seed=1, guide="fullrank", iter=3000, lr=0.03, tol_rel_obj=0, draws=4000, backend="numpy")
+    for name, x, jitter in (("mu", mu, 0.0052), ("sigma", s, 0.0125)):
         mean = (w * x).sum()
         sd = np.sqrt((w * x * x).sum() - mean ** 2)
         draws = fit.draws[name]
-        assert abs(draws.mean() - mean) < 5 * sd / np.sqrt(draws.size) + 0.1 * sd, (name, draws.mean(), mean)
+        tolerance = 4 * np.hypot(sd / np.sqrt(draws.size), jitter) + 0.1 * sd
+        assert abs(draws.mean() - mean) < tolerance, (name, draws.mean(), mean)
 
 
 @pytest.mark.parametrize("src", [

@@ -433,6 +433,43 @@ def test_jumps_through_arrays_branches_and_loop_bounds():
     _jump_agreement(bn, br, theta, several)
 
 
+FORGETFUL = """
+data { int N; }
+parameters { vector[N] x; real b; }
+model {
+  real state = 0;
+  x ~ normal(0, 1);
+  b ~ normal(0, 1);
+  for (i in 1:N) {
+    state = x[i] > 0.3 ? 1 : (x[i] < -0.3 ? 0 : state);
+    target += normal_lpdf(x[i] | state, 1);
+  }
+  for (j in 1:N) target += j * (x[j] > b ? 0.1 : -0.2);
+  target += b > 0 ? state : -state;
+}
+"""
+
+
+def test_jumps_end_early_only_when_nothing_is_left_to_differ():
+    """A jump ends after a top-level loop's iteration once no flag is set and nothing forced
+    lies ahead.  Here a forced step's effect is carried by a scalar until x leaves the band
+    (-0.3, 0.3), a second loop and a last statement hold more guards, and instances are
+    forced one at a time, in random sets and as whole sites: all against the reference."""
+    m = ppl.compile(FORGETFUL, path="forgetful.ppl")
+    data = {"N": 8}
+    bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")
+    assert bn.backend == "numba" and bn._native.module.JUMPS
+    rng = np.random.default_rng(31)
+    theta = rng.normal(scale=0.4, size=(40, 9))
+    instances = [(g.site, g.key) for g in br.guard_instances()]
+    for key in instances:
+        _jump_agreement(bn, br, theta, {key: np.ones(len(theta), dtype=bool)})
+    for _ in range(5):
+        _jump_agreement(bn, br, theta, {key: rng.random(len(theta)) < 0.2 for key in instances})
+    for g in br.guards:
+        _jump_agreement(bn, br, theta, {g.id: rng.random(len(theta)) < 0.5})
+
+
 def test_guards_in_a_changepoint_series_are_forced_by_the_reference():
     """A guard inside a changepoint series has no native loop key: the model has no forcing
     and no jump function, so forced evaluations and jumps go to the reference backend (and

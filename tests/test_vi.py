@@ -24,15 +24,16 @@ model { mu ~ normal(1, 2); y ~ normal(mu, 0.5); }
 
 def test_conjugate_normal_posterior():
     """Posterior N(m, s^2) is in the family: the fit recovers m and s.  Tolerance: the
-    draws' mean has standard error s / sqrt(1000) ~ 0.004; the optimiser's own noise
-    at the stopping point is of the same order, so 5 standard errors of the draws."""
+    draws' mean has standard error s / sqrt(1000) ~ 0.007, and the fitted mean itself
+    jitters with Adam's last steps: its sd over seeds 0..39 is 0.016 at lr 0.03 (0.03
+    at the default 0.1), so 4 sd of the two together."""
     y = np.array([0.3, 0.9, 1.4, 0.2, 0.7])
     prec = 1 / 4 + len(y) / 0.25
     m, s = (1 / 4 + y.sum() / 0.25) / prec, prec ** -0.5
-    fit = ppl.compile(CONJUGATE).infer({"N": 5, "y": y.tolist()}, seed=3, iter=4000, tol_rel_obj=1e-4)
+    fit = ppl.compile(CONJUGATE).infer({"N": 5, "y": y.tolist()}, seed=3, iter=4000, tol_rel_obj=1e-4, lr=0.03)
     draws = fit.draws["mu"]
     se = s / np.sqrt(draws.size)
-    assert abs(draws.mean() - m) < 5 * se + 0.01
+    assert abs(draws.mean() - m) < 4 * np.hypot(se, 0.016)
     assert abs(draws.std() - s) < 0.1 * s
 
 

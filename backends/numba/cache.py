@@ -28,7 +28,8 @@ from ppl.cachedir import cache_dir
 _KERNEL_MODULES = ["ppl.backends.numba.runtime_transforms", "ppl.backends.numba.runtime_linalg",
                    "ppl.backends.numba.runtime_guards", "ppl.backends.numba.runtime_hoisting",
                    "ppl.stdlib.native", "ppl.stdlib.native_changepoint", "ppl.stdlib.cdf_kernels",
-                   "ppl.stdlib.incomplete_beta_gamma", "ppl.infer.adam_kernels", "ppl.infer.boundary_kernels"]
+                   "ppl.stdlib.incomplete_beta_gamma", "ppl.infer.adam_kernels", "ppl.infer.boundary_kernels",
+                   "ppl.infer.normal_kernels"]
 _toolchain_text = None
 
 

@@ -20,6 +20,10 @@ on the forced instances and cancel.  ``jump_one(theta, force, force_false,
   forced instances cancel exactly, also when they are not finite.
 * A branch whose condition differs between the worlds runs once per world
   (each world's copies only), and everything it assigns is flagged.
+* After each iteration of a top-level loop, the jump is complete when no flag
+  is set and no forced instance lies ahead (a later iteration's, or a later
+  statement's): everything left would run in one world and cancel.  A jump at
+  step t of a time series stops as soon as its effect has died out.
 
 Arrays share storage between the worlds until they diverge (then world F gets
 a copy).  Changepoint series, and guards the native code cannot force, raise
@@ -39,6 +43,16 @@ def _nodes(exprs):
     """Every expression node under an expression or a list of them."""
     for e in (exprs if isinstance(exprs, list) else [exprs]):
         yield from N.walk_expr(e)
+
+
+def _sites(stmts) -> set[int]:
+    """The guard sites in a list of statements."""
+    return {x.guard for st in N.walk_stmts(stmts) for x in _nodes(list(N.stmt_exprs(st)))
+            if isinstance(x, N.Call) and x.guard is not None}
+
+
+def _site_range(sites: set[int]) -> tuple[int, int]:
+    return (min(sites), max(sites)) if sites else (1, 0)
 
 
 def _assigned(body) -> dict[int, N.Variable]:
@@ -88,6 +102,9 @@ class JumpGen(FunctionGen):
         self.world = "T"        # whose copies names refer to
         self.single = False     # one world only (inside a branch the worlds take differently)
         self.natural = False    # the statement's guard instances are not forced: no lookups
+        self.flags: list[str] = []
+        # each top-level statement's guard sites and those of the statements after it
+        self.top_level = {id(st): (_sites([st]), _sites(body[k + 1:])) for k, st in enumerate(body)}
 
     # ---------------------------------------------------------------- names
     def name(self, v: N.Variable) -> str:
@@ -137,6 +154,8 @@ class JumpGen(FunctionGen):
     def declare_copies(self, v: N.Variable):
         self.m.local_inits[self.m.name(v) + "__F"] = (rank(v.type), v.type.base)
         self.m.local_inits[self.flag(v)] = (0, "int")
+        if self.flag(v) not in self.flags:
+            self.flags.append(self.flag(v))
 
     def share(self, v: N.Variable):
         """World F's copy of v is world T's (no divergence)."""
@@ -225,6 +244,8 @@ class JumpGen(FunctionGen):
         if s.changepoint is not None:
             raise Unsupported("a changepoint series", s.span)
         d = self.differs([s.lo, s.hi])
+        if not self.single and d == "False" and id(s) in self.top_level:
+            return self.top_level_loop(s)
         if self.single or d == "False":
             return super().s_For(s)
 
@@ -243,6 +264,27 @@ class JumpGen(FunctionGen):
             self.loop_counters.pop()
         self.when(self.tmp(f"bool({d})"), lambda: self.each_world(s, lambda: super(JumpGen, self).s_For(s)),
                   shared_loop)
+
+    def top_level_loop(self, s: N.For):
+        """A loop at the top level whose bounds are the same in both worlds, ending the jump
+        after an iteration once nothing can differ any more."""
+        inside, after = self.top_level[id(s)]
+        ranges = ", ".join(str(x) for x in (*_site_range(inside), *_site_range(after)))
+        last = self.tmp(f"G.last_forced_key(force, {ranges})")
+        lo, hi = self.operand(s.lo), self.operand(s.hi)
+        counter = loop(self.name(s.var), lo, hi, [s.lo, s.hi])
+        self.loop_counters.append(counter)
+        self.w(f"for {self.name(s.var)} in range({lo}, {hi} + 1):")
+        self.w.indent()
+        self.w("pass")
+        self.evaluated.clear()
+        self.stmts(s.body)
+        self.evaluated.clear()
+        # (the flags of variables first assigned after this loop are still 0 here)
+        self.w(f"if {counter.counter} >= {last} and not ({' or '.join(self.flags) or 'False'}):")
+        self.w("    return jump")
+        self.w.dedent()
+        self.loop_counters.pop()
 
     def each_world(self, s, emit):
         """Statement s once per world, each on its own copies; what it assigns is flagged."""

@@ -40,6 +40,25 @@ def forced_here(force, site, k0, k1, k2):
     return r >= 0 and force[r, 1] >= 0
 
 
+@njit(cache=True, inline="always")
+def last_forced_key(force, lo, hi, after_lo, after_hi):
+    """For a top-level loop whose body holds the sites lo .. hi, followed by statements
+    holding after_lo .. after_hi: the last iteration (0-based) holding an instance ``force``
+    forces; -1 when none does, and beyond any iteration when a whole site of the loop, or a
+    site after it, is forced.  The ranges may hold more sites than those: the answer errs
+    towards later."""
+    last = -1
+    for r in range(force.shape[0]):
+        site = force[r, 0]
+        if force[r, 1] < 0:
+            continue
+        if after_lo <= site <= after_hi or (lo <= site <= hi and force[r, 2] < 0):
+            return 1 << 62
+        if lo <= site <= hi and force[r, 2] > last:
+            last = force[r, 2]
+    return last
+
+
 @njit(cache=True)
 def guard_int(force, site, natural, k0, k1, k2):
     """An int-valued guard (a comparison, ``int_step``): ``natural`` unless forced."""

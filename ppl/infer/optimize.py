@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ppl.frontend.errors import PPLError
+from .normal_stream import NormalStream
 
 
 class InferenceError(PPLError):
@@ -128,12 +129,14 @@ class StoppingRule:
 
 def adam(phi0, estimator, elbo_estimate, rng, settings: OptimiserSettings, callback=None,
          describe_failure=None, loop=None):
-    """Maximise the ELBO.  ``describe_failure(phi)`` returns (explanation, span or None) for the
+    """Maximise the ELBO, with normals drawn from a NormalStream seeded from ``rng`` (the
+    estimators' and ``elbo_estimate``'s).  ``describe_failure(phi)`` returns (explanation, span or None) for the
     error raised when steps keep failing.  Ctrl-C ends the run early with ``trace.interrupted``
     set and the parameters reached so far returned.  ``loop``: a compiled loop
     (ppl.infer.compiled_loop) running the iterations in place of the Python loop below."""
     trace = OptimiserTrace()
     state = {"phi": np.array(phi0, dtype=float)}
+    rng = NormalStream(rng)
     try:
         if loop is not None:
             loop.steps(state, trace, elbo_estimate, rng, settings, callback, describe_failure)
