@@ -444,7 +444,7 @@ model {
     state = x[i] > 0.3 ? 1 : (x[i] < -0.3 ? 0 : state);
     target += normal_lpdf(x[i] | state, 1);
   }
-  for (j in 1:N) target += j * (x[j] > b ? 0.1 : -0.2);
+  for (j in 1:N) target += j * (x[j] > b ? 0.1 : -0.2) * (1 + 0.1 * state);
   target += b > 0 ? state : -state;
 }
 """
@@ -452,9 +452,11 @@ model {
 
 def test_jumps_end_early_only_when_nothing_is_left_to_differ():
     """A jump ends after a top-level loop's iteration once no flag is set and nothing forced
-    lies ahead.  Here a forced step's effect is carried by a scalar until x leaves the band
-    (-0.3, 0.3), a second loop and a last statement hold more guards, and instances are
-    forced one at a time, in random sets and as whole sites: all against the reference."""
+    lies ahead, and a loop with independent iterations starts at its first forced one
+    unless a flag is set on entry.  Here a forced step's effect is carried by a scalar until
+    x leaves the band (-0.3, 0.3); a second loop (independent) reads that scalar, and a last
+    statement holds one more guard; instances are forced one at a time, in random sets and
+    as whole sites: all against the reference."""
     m = ppl.compile(FORGETFUL, path="forgetful.ppl")
     data = {"N": 8}
     bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")
@@ -491,11 +493,13 @@ def test_guards_in_a_changepoint_series_are_forced_by_the_reference():
 def test_tapes_that_fill_are_grown_and_the_draw_run_again():
     """A draw whose tapes outgrow their length stops, and runs again on tapes twice as long
     (scalars pushed 3,000 times, branch decisions, vectors on a list tape); the length is
-    kept for the next batches."""
+    kept for the next batches.  (The loop carries ``acc`` from one iteration to the next:
+    a loop whose iterations are independent saves nothing on the tapes.)"""
     src = ("data { int N; vector[N] y; }\nparameters { real a; real<lower=0> s; }\n"
-           "model { a ~ normal(0, 1); s ~ lognormal(0, 1);\n"
-           "  for (n in 1:N) { real m = a * y[n]; vector[2] v; v[1] = m; v[2] = s;\n"
-           "    if (m > 0) target += -0.5 * square(v[1] - 0.1) / s; else target += -0.5 * square(v[2]); } }\n")
+           "model { real acc = 0; a ~ normal(0, 1); s ~ lognormal(0, 1);\n"
+           "  for (n in 1:N) { real m = a * y[n]; vector[2] v; v[1] = m; v[2] = s; acc = acc + 0.001 * m;\n"
+           "    if (m > 0) target += -0.5 * square(v[1] - 0.1) / s; else target += -0.5 * square(v[2]); }\n"
+           "  target += -0.5 * square(acc); }\n")
     m = ppl.compile(src, path="tapes.ppl")
     data = {"N": 3000, "y": np.random.default_rng(3).normal(size=3000).tolist()}
     bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")

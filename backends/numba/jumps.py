@@ -23,7 +23,10 @@ on the forced instances and cancel.  ``jump_one(theta, force, force_false,
 * After each iteration of a top-level loop, the jump is complete when no flag
   is set and no forced instance lies ahead (a later iteration's, or a later
   statement's): everything left would run in one world and cancel.  A jump at
-  step t of a time series stops as soon as its effect has died out.
+  step t of a time series stops as soon as its effect has died out.  A loop
+  whose iterations are independent (ppl.ir.loops) entered with no flag set
+  starts at its first iteration holding a forced instance: the ones before it
+  compute nothing the rest reads, and their terms cancel.
 
 Arrays share storage between the worlds until they diverge (then world F gets
 a copy).  Changepoint series, and guards the native code cannot force, raise
@@ -33,6 +36,7 @@ evaluations are used.
 from __future__ import annotations
 
 from ppl.ir import nodes as N
+from ppl.ir.loops import independent_iterations
 
 from .codegen import FunctionGen
 from .hoisting import loop
@@ -103,8 +107,10 @@ class JumpGen(FunctionGen):
         self.single = False     # one world only (inside a branch the worlds take differently)
         self.natural = False    # the statement's guard instances are not forced: no lookups
         self.flags: list[str] = []
-        # each top-level statement's guard sites and those of the statements after it
-        self.top_level = {id(st): (_sites([st]), _sites(body[k + 1:])) for k, st in enumerate(body)}
+        # each top-level statement's guard sites, those of the statements after it, and
+        # whether its iterations are independent (a loop)
+        self.top_level = {id(st): (_sites([st]), _sites(body[k + 1:]), independent_iterations(st, body[k + 1:]))
+                          for k, st in enumerate(body)}
 
     # ---------------------------------------------------------------- names
     def name(self, v: N.Variable) -> str:
@@ -268,13 +274,17 @@ class JumpGen(FunctionGen):
     def top_level_loop(self, s: N.For):
         """A loop at the top level whose bounds are the same in both worlds, ending the jump
         after an iteration once nothing can differ any more."""
-        inside, after = self.top_level[id(s)]
+        inside, after, independent = self.top_level[id(s)]
         ranges = ", ".join(str(x) for x in (*_site_range(inside), *_site_range(after)))
         last = self.tmp(f"G.last_forced_key(force, {ranges})")
         lo, hi = self.operand(s.lo), self.operand(s.hi)
+        start = lo
+        if independent:
+            first = f"G.first_forced_key(force, {', '.join(str(x) for x in _site_range(inside))})"
+            start = self.tmp(f"{lo} + ({'0 if (' + ' or '.join(self.flags) + ') else ' if self.flags else ''}{first})")
         counter = loop(self.name(s.var), lo, hi, [s.lo, s.hi])
         self.loop_counters.append(counter)
-        self.w(f"for {self.name(s.var)} in range({lo}, {hi} + 1):")
+        self.w(f"for {self.name(s.var)} in range({start}, {hi} + 1):")
         self.w.indent()
         self.w("pass")
         self.evaluated.clear()

@@ -326,6 +326,7 @@ def _untaped_declarations(forward, reverse) -> set[int]:
 
 _TEMP_DEF = re.compile(r"^\s*((?:v__t|_e)\d+) = ")
 _SUM_DEF = re.compile(r"^\s*(_acc\d+) = 0\.0$")
+_LOOKUP_DEF = re.compile(r"^(\s*)(_e\d+) = H\.lookup\(")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -333,8 +334,9 @@ def drop_dead_temporaries(lines: list[str]) -> list[str]:
     """Remove assignments to temporaries nobody reads (the reverse sweep recomputes
     every smooth sub-expression; those only a derivative rule with ``out`` needs are
     dead otherwise), and fused sums nobody reads (``_accN = 0.0``, its loop and the
-    loop's one ``_accN += ...`` line: the reverse sweep's recomputed log densities).
-    Temporaries are assigned once and have no side effects."""
+    loop's one ``_accN += ...`` line: the reverse sweep's recomputed log densities), and
+    lookups of hoisted values nobody reads (the lookup, and the ``if`` computing a missing
+    entry).  Temporaries are assigned once and have no side effects."""
     while True:
         counts: dict[str, int] = {}
         for line in lines:
@@ -342,9 +344,18 @@ def drop_dead_temporaries(lines: list[str]) -> list[str]:
                 counts[w] = counts.get(w, 0) + 1
         keep = []
         skip = 0
-        for ln in lines:
+        block = None            # the indentation of a dead lookup's ``if`` block being dropped
+        for i, ln in enumerate(lines):
             if skip:
                 skip -= 1
+                continue
+            if block is not None:
+                if ln.startswith(block + " "):
+                    continue
+                block = None
+            if (m := _LOOKUP_DEF.match(ln)) and counts[m.group(2)] == 4 \
+                    and lines[i + 1] == f"{m.group(1)}if {m.group(2)} != {m.group(2)}:":
+                block, skip = m.group(1), 1     # read only by its own ``if``
                 continue
             if (m := _TEMP_DEF.match(ln)) and counts[m.group(1)] == 1:
                 continue

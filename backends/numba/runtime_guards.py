@@ -41,6 +41,23 @@ def forced_here(force, site, k0, k1, k2):
 
 
 @njit(cache=True, inline="always")
+def first_forced_key(force, lo, hi):
+    """The first iteration (0-based) of a top-level loop whose body holds the sites lo .. hi
+    holding an instance ``force`` forces: 0 when a whole such site is forced, beyond any
+    iteration when none is.  The range may hold more sites: the answer errs towards 0."""
+    first = 1 << 62
+    for r in range(force.shape[0]):
+        site = force[r, 0]
+        if force[r, 1] < 0 or site < lo or site > hi:
+            continue
+        if force[r, 2] < 0:
+            return 0
+        if force[r, 2] < first:
+            first = force[r, 2]
+    return first
+
+
+@njit(cache=True, inline="always")
 def last_forced_key(force, lo, hi, after_lo, after_hi):
     """For a top-level loop whose body holds the sites lo .. hi, followed by statements
     holding after_lo .. after_hi: the last iteration (0-based) holding an instance ``force``

@@ -19,6 +19,13 @@ intensional derivative of the branch taken.
 Cost: the forward sweep, one recomputation and one adjoint pass per
 statement: a small constant times one density evaluation, independent of
 the number of parameters.
+
+A top-level loop of the model whose iterations are independent
+(ppl.ir.loops: the common ``for (n in 1:N) target += ...`` over data) has its reverse sweep
+run inside the forward one: each iteration adds its adjoints right after its
+forward statements, while their values are at hand, and saves nothing on the
+tape.  Adjoints are sums, so their order does not matter (but for rounding);
+the adjoints such a loop adds to are then initialised in the forward sweep.
 """
 from __future__ import annotations
 
@@ -28,6 +35,7 @@ from dataclasses import dataclass, field
 from ppl.frontend.errors import PPLError
 from ppl.frontend.types import REAL, Type
 from ppl.ir import nodes as N
+from ppl.ir.loops import independent_iterations
 from ppl.ir.nodes import SMOOTH
 
 from . import nodes as D
@@ -53,6 +61,9 @@ class Differentiator:
         self.adjoints: dict[int, N.Variable] = {}
         self.n_temps = 0
         self.pushed: set[int] = set()
+        # ids of the model's top-level loops whose reverse runs inside the forward sweep
+        model = program.model
+        self.fused = {id(s) for k, s in enumerate(model) if independent_iterations(s, model[k + 1:])}
 
     # ---------------------------------------------------------------- helpers
     def adj(self, v: N.Variable) -> N.Variable:
@@ -71,15 +82,19 @@ class Differentiator:
         return v
 
     # --------------------------------------------------------- forward sweep
-    def forward(self, stmts: list) -> list:
+    def forward(self, stmts: list, iteration_reversed: bool = False) -> list:
+        """``iteration_reversed``: stmts is the body of a loop whose reverse runs right after
+        each iteration (self.fused), so its declarations need not save the value they
+        replace: it is the previous iteration's, and nothing of that iteration is read again."""
         out = []
         masked = _has_direct_jump(stmts)
         prev = None
         for s in stmts:
             start = len(out)
             if isinstance(s, N.Declare):
-                out.append(D.Push(s.span, s.var, []))
-                self.pushed.add(id(s))
+                if not iteration_reversed:
+                    out.append(D.Push(s.span, s.var, []))
+                    self.pushed.add(id(s))
                 out.append(s)
             elif isinstance(s, N.Assign):
                 fresh = isinstance(prev, N.Declare) and prev.var is s.var and not s.indices
@@ -88,7 +103,10 @@ class Differentiator:
                     self.pushed.add(id(s))
                 out.append(s)
             elif isinstance(s, N.For):
-                out.append(dataclasses.replace(s, body=self.forward(s.body)))
+                body = self.forward(s.body, iteration_reversed=id(s) in self.fused)
+                if id(s) in self.fused:
+                    body += self.reverse(s.body)
+                out.append(dataclasses.replace(s, body=body))
             elif isinstance(s, N.ForEach):
                 out.append(dataclasses.replace(s, body=self.forward(s.body)))
             elif isinstance(s, N.While):
@@ -103,10 +121,10 @@ class Differentiator:
         return out
 
     # --------------------------------------------------------- reverse sweep
-    def reverse(self, stmts: list) -> list:
+    def reverse(self, stmts: list, inits: bool = True) -> list:
         out = []
         for s in stmts:
-            if isinstance(s, N.Declare) and needs_adjoint(s.var):
+            if inits and isinstance(s, N.Declare) and needs_adjoint(s.var):
                 out.append(D.InitAdjoint(s.span, self.adj(s.var), s.var))
         masked = _has_direct_jump(stmts)
         for s in reversed(stmts):
@@ -143,6 +161,8 @@ class Differentiator:
             seed = D.TargetSeed(s.span, REAL)
             seed.dep = SMOOTH
             return self.expr_adjoint(s.value, seed)
+        if id(s) in self.fused:
+            return []           # run in the forward sweep
         if isinstance(s, N.For) and s.changepoint is not None:
             return [D.ReverseChangepointFor(s.span, s.var, s.changepoint, self.reverse(s.body))]
         if isinstance(s, N.For):
@@ -232,14 +252,21 @@ class Differentiator:
     # ---------------------------------------------------------------- driver
     def run(self) -> GradientProgram:
         p = self.program
-        body = p.transformed_parameters + p.model
-        forward = self.forward(body)
-        reverse = []
-        for v in [*p.continuous_params, *p.transformed_parameters_vars]:
-            if needs_adjoint(v):
-                reverse.append(D.InitAdjoint(v.span, self.adj(v), v))
-        # model-block locals declared at top level are initialised by reverse()
-        reverse += self.reverse(p.model)
+        inits = [D.InitAdjoint(v.span, self.adj(v), v)
+                 for v in [*p.continuous_params, *p.transformed_parameters_vars] if needs_adjoint(v)]
+        forward = self.forward(p.transformed_parameters)
+        model = self.forward(p.model)
+        if self.fused:      # fused loops add to adjoints during the forward sweep
+            forward += inits
+            for s in model:
+                forward.append(s)
+                if isinstance(s, N.Declare) and needs_adjoint(s.var):
+                    forward.append(D.InitAdjoint(s.span, self.adj(s.var), s.var))
+            reverse = self.reverse(p.model, inits=False)
+        else:
+            forward += model
+            # model-block locals declared at top level are initialised by reverse()
+            reverse = inits + self.reverse(p.model)
         reverse += self.reverse_top(p.transformed_parameters)
         bound_reverse = {}
         for v in p.continuous_params:
