@@ -286,12 +286,13 @@ FUNCTIONS = {
                "{g} * (K.digamma({1}) - K.digamma({0} + {1}))")),
     "lmultiply": ("K.xlogy({0}, {1})", ("{g} * K.lmultiply_dfirst({0}, {1})", "{g} * {0} / {1}")),
     "multiply_log": ("K.xlogy({0}, {1})", ("{g} * K.lmultiply_dfirst({0}, {1})", "{g} * {0} / {1}")),
-    "log_sum_exp#2": ("K.logaddexp({0}, {1})", ("{g} * np.exp({0} - {out})", "{g} * np.exp({1} - {out})")),
+    # the weights exp(a - logaddexp(a, b)) as 1 / (1 + exp(b - a)): no need for the value
+    "log_sum_exp#2": ("K.logaddexp({0}, {1})", ("{g} / (1.0 + np.exp({1} - {0}))", "{g} / (1.0 + np.exp({0} - {1}))")),
     "log_sum_exp#1": ("K.log_sum_exp({0})", ("{g} * np.exp({0} - {out})",)),
     "log_mix#3": ("K.logaddexp(np.log({0}) + {1}, np.log1p(-{0}) + {2})",
-                  ("{g} * (np.exp({1} - {out}) - np.exp({2} - {out}))",
-                   "{g} * {0} * np.exp({1} - {out})",
-                   "{g} * (1.0 - {0}) * np.exp({2} - {out})")),
+                  ("{g} * (1.0 / ({0} + (1.0 - {0}) * np.exp({2} - {1})) - 1.0 / ({0} * np.exp({1} - {2}) + 1.0 - {0}))",
+                   "{g} * {0} / ({0} + (1.0 - {0}) * np.exp({2} - {1}))",
+                   "{g} * (1.0 - {0}) / ({0} * np.exp({1} - {2}) + 1.0 - {0})")),
     # operators on scalars or same-shaped containers (matrix products are special)
     "+": ("({0} + {1})", ("{g}", "{g}")),
     "-": ("({0} - {1})", ("{g}", "-{g}")),

@@ -20,8 +20,8 @@ Cost: the forward sweep, one recomputation and one adjoint pass per
 statement: a small constant times one density evaluation, independent of
 the number of parameters.
 
-A top-level loop of the model whose iterations are independent
-(ppl.ir.loops: the common ``for (n in 1:N) target += ...`` over data) has its reverse sweep
+A top-level loop of the model whose iterations are independent (ppl.ir.loops:
+the common ``for (n in 1:N) target += ...`` over data) has its reverse sweep
 run inside the forward one: each iteration adds its adjoints right after its
 forward statements, while their values are at hand, and saves nothing on the
 tape.  Adjoints are sums, so their order does not matter (but for rounding);

@@ -11,9 +11,9 @@ The maths and the draws are the Python loop's (estimators.Reparam,
 optimize.AdamState): each iteration takes one (samples, d) block of standard
 normals from the same stream (normal_stream.NormalStream), in the same order:
 the compiled loop draws them in compiled code, from the stream's state, so the
-two loops differ by rounding only, and a seed repeats bit for bit.  When the generator's position matters
-before a chunk ends (a failure message, an interrupted fit) it is rewound to
-where the Python loop would be.
+two loops differ by rounding only, and a seed repeats bit for bit.  When the
+stream's position matters before a chunk ends (a failure message, an
+interrupted fit) it is rewound to where the Python loop would be.
 
 An iteration whose native log density or gradient is not finite, or where
 native code raised, runs in Python instead (Reparam.at, through the bound
