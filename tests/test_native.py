@@ -35,10 +35,10 @@ DRAWS = {"mean_shift": 2}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _cache_dir(tmp_path_factory):
+def _cache_dir(native_cache_dir):
     # a private cache, so the test also measures nothing from an earlier run
     old = os.environ.get("PPLC_CACHE_DIR")
-    os.environ["PPLC_CACHE_DIR"] = str(tmp_path_factory.mktemp("pplc-cache"))
+    os.environ["PPLC_CACHE_DIR"] = native_cache_dir
     yield
     if old is None:
         os.environ.pop("PPLC_CACHE_DIR", None)

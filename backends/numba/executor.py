@@ -90,7 +90,7 @@ class NativeModel:
         except Exception as e:  # a construct the generator emits but Numba cannot type
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise Unsupported(f"this model (Numba: {first[:200]})") from None
-        if store_object:
+        if store_object and not object_loader.recorded(self.key):
             from .object_code import store
             store(module, self.key, self.data, self.work(2), self.dim)
 

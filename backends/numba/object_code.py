@@ -28,20 +28,25 @@ _reshape = None     # (object code, symbol) of the reshape helper, compiled once
 def store(module, module_key: str, data: tuple, work: np.ndarray, dim: int) -> bool:
     """Build the object of ``module.gradient`` (compiled for ``data``: the arguments after
     thetas, jacobian and work), check it on two draws and write it; False when it could
-    not be built here (then warm starts take Numba's path)."""
+    not be built here (then the file says why, and warm starts take Numba's path)."""
     try:
         packed = build(module, data)
         entry = object_loader.entry_from(packed)
-        if not _agrees(module, entry, data, work, dim):
-            return False
+        built = _agrees(module, entry, data, work, dim)
+        if not built:
+            packed = object_loader.pack({"unbuilt": "the object's values differ from Numba's"}, [])
+    except Exception as e:       # a signature or platform the builder does not know
+        built = False
+        packed = object_loader.pack({"unbuilt": f"{type(e).__name__}: {e}"[:500]}, [])
+    try:
         path = object_loader.object_path(module_key)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp_", suffix=".o")
         with os.fdopen(fd, "wb") as f:
             f.write(packed)
         os.replace(tmp, path)
-        return True
-    except Exception:       # a signature or platform the builder does not know
+    except OSError:
         return False
+    return built
 
 
 def build(module, data: tuple) -> bytes:
@@ -191,6 +196,7 @@ def _entry_ir(ctx, compiled) -> str:
 def _agrees(module, entry, data: tuple, work: np.ndarray, dim: int) -> bool:
     """Does the loaded entry give Numba's values and gradients (to rounding) on two draws?"""
     thetas = np.random.default_rng(0).uniform(-1, 1, size=(2, dim))
+    data = data[:-1] + (data[-1].copy(),)      # the tapes' length, which a draw may grow: the bind's stays
     lp, grad, finite = module.gradient(thetas, True, work, *data)
     lp2, grad2, status = entry(thetas, True, work, entry.words(data))
     if status != int(finite):

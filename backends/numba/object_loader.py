@@ -8,7 +8,8 @@ through ctypes; the generated module, and Numba, are imported only when somethin
 is asked for (executor.py).
 
 The file (``pplc_<module key>_<target>.o`` in the cache directory, the target being the
-host CPU and the builder's own text) holds a stamp line (the hash of the rest: a torn
+host CPU and the builder's own text; or a note saying why none could be built)
+holds a stamp line (the hash of the rest: a torn
 or edited file is rejected, then rebuilt), a JSON line (the entry's name, the layout of
 its arguments, the generated module's constants a bind needs, the symbols the code
 takes from the process, the objects' lengths), then the objects.  The entry takes one
@@ -78,6 +79,20 @@ def unpack(data: bytes):
     return (meta, blobs) if at == len(rest) else None
 
 
+def _stored(path: str):
+    try:
+        with open(path, "rb") as f:
+            return unpack(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def recorded(module_key: str) -> bool:
+    """Is there an intact file for the module: an object, or the note that none could be
+    built here (object_code.store writes it, so that binds do not try again)?"""
+    return _stored(object_path(module_key)) is not None
+
+
 def load(module_key: str):
     """The stored gradient entry of the module ``module_key``, or None."""
     path = object_path(module_key)
@@ -85,9 +100,8 @@ def load(module_key: str):
     if entry is not None:
         return entry
     try:
-        with open(path, "rb") as f:
-            stored = unpack(f.read())
-        if stored is None:
+        stored = _stored(path)
+        if stored is None or "unbuilt" in stored[0]:
             return None
         entry = GradientEntry(*stored)
     except Exception:   # unreadable, another layout, llvmlite refusing it: Numba's path
