@@ -30,7 +30,7 @@ def store(module, module_key: str, data: tuple, work: np.ndarray, dim: int) -> b
     thetas, jacobian and work), check it on two draws and write it; False when it could
     not be built here (then the file says why, and warm starts take Numba's path)."""
     try:
-        packed = build(module, data)
+        packed = build(module)
         entry = object_loader.entry_from(packed)
         built = _agrees(module, entry, data, work, dim)
         if not built:
@@ -49,7 +49,8 @@ def store(module, module_key: str, data: tuple, work: np.ndarray, dim: int) -> b
     return built
 
 
-def build(module, data: tuple) -> bytes:
+def build(module) -> bytes:
+    """The packed file (object_loader.pack) for ``module.gradient``'s one compiled signature."""
     import llvmlite.binding as llvm
     from numba.core.registry import cpu_target
     ctx = cpu_target.target_context
@@ -194,11 +195,15 @@ def _entry_ir(ctx, compiled) -> str:
 
 
 def _agrees(module, entry, data: tuple, work: np.ndarray, dim: int) -> bool:
-    """Does the loaded entry give Numba's values and gradients (to rounding) on two draws?"""
+    """Does the loaded entry give Numba's values and gradients (to rounding) on two draws,
+    or raise where Numba's code raises?"""
     thetas = np.random.default_rng(0).uniform(-1, 1, size=(2, dim))
     data = data[:-1] + (data[-1].copy(),)      # the tapes' length, which a draw may grow: the bind's stays
-    lp, grad, finite = module.gradient(thetas, True, work, *data)
     lp2, grad2, status = entry(thetas, True, work, entry.words(data))
+    try:
+        lp, grad, finite = module.gradient(thetas, True, work, *data)
+    except Exception:           # an index out of range, a rejection: the entry must say so
+        return status == -1
     if status != int(finite):
         return False
     return bool(np.allclose(lp2, lp, rtol=1e-12, atol=0, equal_nan=True)
