@@ -69,7 +69,7 @@ def test_object_gradient_and_hoisted_tables_are_numbas(name):
     for made, expected in zip(native.data[-2][1:], numba_bound.data[-2][1:]):
         np.testing.assert_array_equal(made, expected)
     theta = np.random.default_rng(11).uniform(-2, 2, size=(6, native.dim))
-    lp, g, status = native.entry(theta, True, native.work(6), native.entry.words(native.data))
+    lp, g, status = native.entry.bound(native.data)(theta, True, native.work(6))
     lp_n, g_n, finite = numba_bound.module.gradient(theta, True, numba_bound.work(6), *numba_bound.data)
     assert status == int(finite) == 1
     assert _rel(lp, lp_n) < 1e-12 and _rel(g, g_n) < 1e-12
@@ -81,7 +81,7 @@ def test_non_finite_draws_are_redone_by_the_reference(monkeypatch):
     theta = np.random.default_rng(12).uniform(-1, 1, size=(3, bm.param_unc_num()))
     theta[1, 2] = 800.0         # sigma = exp(800): not finite natively
     native = bm._native
-    _, _, status = native.entry(theta, True, native.work(3), native.entry.words(native.data))
+    _, _, status = native.entry.bound(native.data)(theta, True, native.work(3))
     assert status == 0
     rows = []
     original = reference.log_density_gradient
@@ -107,7 +107,7 @@ def test_code_that_raises_is_reported_by_the_reference():
     bm = ppl.compile(src, path="m.ppl").bind(data, backend="numba")
     native = bm._native
     assert native.entry is not None
-    assert native.entry(np.zeros((2, 1)), True, native.work(2), native.entry.words(native.data))[2] == -1
+    assert native.entry.bound(native.data)(np.zeros((2, 1)), True, native.work(2))[2] == -1
     with pytest.raises(ppl.PPLError, match="out of range"):
         bm.log_density_gradient(np.zeros(1))
 

@@ -66,10 +66,10 @@ class NativeModel:
         data = self.data + derived
         tape_room = np.array([1024], dtype=np.int64)
         at = np.zeros((1, self.dim))
-        hoist = hoist_tables.tables(self.entry.hoist_sites, lambda h: self.entry(
-            at, True, self.work(1), self.entry.words(data + (h, tape_room))))
+        hoist = hoist_tables.tables(self.entry.hoist_sites, lambda h: self.entry.bound(
+            data + (h, tape_room))(at, True, self.work(1)))
         self.data = data + (hoist, tape_room)
-        self._entry_words = self.entry.words(self.data)
+        self._gradient = self.entry.bound(self.data)
 
     def _bind_module(self, store_object: bool):
         """Compile the gradient now (or load it from Numba's cache), on an empty batch;
@@ -181,7 +181,7 @@ class NativeModel:
         if force or t is None:
             return reference(self.ref, theta, jacobian, force)
         if self.entry is not None:
-            lp, grad, status = self.entry(t, jacobian, self.work(len(t)), self._entry_words)
+            lp, grad, status = self._gradient(t, jacobian, self.work(len(t)))
             if status < 0:
                 return reference(self.ref, theta, jacobian, force)
             finite = status == 1

@@ -71,7 +71,7 @@ def build(module) -> bytes:
         d, u = elf_symbols(blob)
         defined |= d
         undefined |= u
-    meta = {"symbol": ENTRY, "layout": [_layout(t) for t in compiled.signature.args],
+    meta = {"symbol": ENTRY, "layout": [_layout(t) for t in compiled.signature.args[3:]],
             "hoist_sites": int(module.HOIST_SITES), "prepare": [list(x) for x in module.PREPARE],
             "needs": sorted(undefined - defined - set(PROVIDED))}
     return object_loader.pack(meta, blobs)
@@ -132,8 +132,10 @@ def _layout(t):
 
 
 def _entry_ir(ctx, compiled) -> str:
-    """``i32 pplc_gradient_entry(i64* words)``: gradient's arguments made from the words,
-    the call in Numba's convention, the results copied to the two pointers that follow."""
+    """``i32 pplc_gradient_entry(i64* words, double* thetas, i64 S, i64 d, i64 jacobian,
+    double* work, i64 work_length, double* out)``: gradient's arguments made from the
+    batch's (arrays over the given memory) and from the words (the rest), the call in
+    Numba's convention, the values and then the gradients copied to ``out``."""
     from llvmlite import ir
     from numba.core import cgutils, types
     from numba.np.arrayobj import make_array, populate_array
@@ -143,11 +145,15 @@ def _entry_ir(ctx, compiled) -> str:
             and returns[0] == types.Array(types.float64, 1, "C")
             and returns[1] == types.Array(types.float64, 2, "C") and returns[2] == types.boolean):
         raise TypeError(f"gradient returns {returns}")
+    if tuple(signature.args[:3]) != _batch_arguments():
+        raise TypeError(f"gradient takes {signature.args[:3]} first")
     module = ctx.codegen()._create_empty_module("pplc_entry")
     i32, i64 = ir.IntType(32), ir.IntType(64)
-    fn = ir.Function(module, ir.FunctionType(i32, [i64.as_pointer()]), name=ENTRY)
+    double_p = ir.DoubleType().as_pointer()
+    fn = ir.Function(module, ir.FunctionType(i32, [i64.as_pointer(), double_p, i64, i64, i64, double_p, i64,
+                                                   double_p]), name=ENTRY)
+    words, thetas, S, d, jacobian, work, work_length, out = fn.args
     b = ir.IRBuilder(fn.append_basic_block("entry"))
-    words = fn.args[0]
     at = [0]
 
     def word():
@@ -155,17 +161,19 @@ def _entry_ir(ctx, compiled) -> str:
         at[0] += 1
         return v
 
+    def array(t, data, shape):
+        itemsize = ctx.get_abi_sizeof(ctx.get_data_type(t.dtype))
+        strides = [i64(itemsize)]
+        for n in reversed(shape[1:]):
+            strides.insert(0, b.mul(strides[0], n))
+        ary = make_array(t)(ctx, b)
+        populate_array(ary, data=data, shape=shape, strides=strides, itemsize=itemsize, meminfo=None)
+        return ary._getvalue()
+
     def value(t):
         if isinstance(t, types.Array):
             data = b.inttoptr(word(), ctx.get_data_type(t.dtype).as_pointer())
-            shape = [word() for _ in range(t.ndim)]
-            itemsize = ctx.get_abi_sizeof(ctx.get_data_type(t.dtype))
-            strides = [i64(itemsize)]
-            for n in reversed(shape[1:]):
-                strides.insert(0, b.mul(strides[0], n))
-            ary = make_array(t)(ctx, b)
-            populate_array(ary, data=data, shape=shape, strides=strides, itemsize=itemsize, meminfo=None)
-            return ary._getvalue()
+            return array(t, data, [word() for _ in range(t.ndim)])
         if isinstance(t, types.BaseTuple):
             return ctx.make_tuple(b, t, [value(u) for u in t.types])
         w = word()
@@ -175,9 +183,8 @@ def _entry_ir(ctx, compiled) -> str:
             return b.bitcast(w, ir.DoubleType())
         return w
 
-    args = [value(t) for t in signature.args]
-    double_p = ir.DoubleType().as_pointer()
-    out_values, out_grads = b.inttoptr(word(), double_p), b.inttoptr(word(), double_p)
+    args = [array(signature.args[0], thetas, [S, d]), b.icmp_unsigned("!=", jacobian, i64(0)),
+            array(signature.args[2], work, [work_length])] + [value(t) for t in signature.args[3:]]
     callee = cgutils.get_or_insert_function(module, ctx.call_conv.get_function_type(returns, signature.args),
                                             compiled.fndesc.mangled_name)
     status, result = ctx.call_conv.call_function(b, callee, returns, signature.args, args)
@@ -185,7 +192,7 @@ def _entry_ir(ctx, compiled) -> str:
         b.ret(i32(-1))
     release = cgutils.get_or_insert_function(module, ir.FunctionType(ir.VoidType(), [cgutils.voidptr_t]),
                                              "pplc_release")
-    for k, target in ((0, out_values), (1, out_grads)):
+    for k, target in ((0, out), (1, b.gep(out, [S]))):
         ary = make_array(returns[k])(ctx, b, value=b.extract_value(result, k))
         cgutils.raw_memcpy(b, b.bitcast(target, cgutils.voidptr_t), b.bitcast(ary.data, cgutils.voidptr_t),
                            ary.nitems, 8)
@@ -194,12 +201,18 @@ def _entry_ir(ctx, compiled) -> str:
     return str(module)
 
 
+def _batch_arguments():
+    """The types of gradient's first three arguments: thetas, jacobian, work."""
+    from numba.core import types
+    return (types.Array(types.float64, 2, "C"), types.boolean, types.Array(types.float64, 1, "C"))
+
+
 def _agrees(module, entry, data: tuple, work: np.ndarray, dim: int) -> bool:
     """Does the loaded entry give Numba's values and gradients (to rounding) on two draws,
     or raise where Numba's code raises?"""
     thetas = np.random.default_rng(0).uniform(-1, 1, size=(2, dim))
     data = data[:-1] + (data[-1].copy(),)      # the tapes' length, which a draw may grow: the bind's stays
-    lp2, grad2, status = entry(thetas, True, work, entry.words(data))
+    lp2, grad2, status = entry.bound(data)(thetas, True, work)
     try:
         lp, grad, finite = module.gradient(thetas, True, work, *data)
     except Exception:           # an index out of range, a rejection: the entry must say so

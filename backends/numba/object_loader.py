@@ -12,11 +12,12 @@ host CPU and the builder's own text; or a note saying why none could be built)
 holds a stamp line (the hash of the rest: a torn
 or edited file is rejected, then rebuilt), a JSON line (the entry's name, the layout of
 its arguments, the generated module's constants a bind needs, the symbols the code
-takes from the process, the objects' lengths), then the objects.  The entry takes one
-int64 array of words: each argument of ``gradient`` in order (an array as its data
-pointer then its extents, an int as itself, a float as its bits, a bool as 0/1, a tuple
-as its members), then the pointers of the (S,) values and (S, d) gradients it fills;
-it returns 1 (all finite), 0 (some not) or -1 (the code raised).
+takes from the process, the objects' lengths), then the objects.  The entry takes
+the batch (thetas' address and shape, jacobian, the work buffer's address and length),
+an int64 array of words holding ``gradient``'s other arguments in order (an array as its
+data address then its extents, an int as itself, a float as its bits, a bool as 0/1, a
+tuple as its members), and the address where it writes the S values then the (S, d)
+gradients; it returns 1 (all finite), 0 (some not) or -1 (the code raised).
 
 Anything unexpected (no file, another layout, a symbol the process does not have, an
 llvmlite error) makes ``load`` return None, and the bind takes Numba's path.
@@ -143,26 +144,43 @@ class GradientEntry:
         address = self._engine.get_function_address(meta["symbol"])
         if not address:
             raise LookupError(meta["symbol"])
-        self._call = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p)(address)
+        p, i64 = ctypes.c_void_p, ctypes.c_int64
+        self._call = ctypes.CFUNCTYPE(ctypes.c_int32, p, p, i64, i64, i64, p, i64, p)(address)
 
-    def words(self, args) -> list[int]:
-        """The argument words of ``args`` (gradient's arguments after jacobian and work:
-        the data, derived data, hoist tables, tape room), checked against the layout."""
-        out: list[int] = []
-        _words(self.layout[3:], args, out)
-        return out
+    def bound(self, args) -> "BoundGradient":
+        """The gradient with its arguments after thetas, jacobian and work fixed to ``args``
+        (the data, derived data, hoist tables, tape room; checked against the layout)."""
+        words: list[int] = []
+        _words(self.layout, args, words)
+        return BoundGradient(self._call, words, args)
 
-    def __call__(self, thetas: np.ndarray, jacobian: bool, work: np.ndarray, data_words: list[int]):
+
+class BoundGradient:
+    """The entry with its data words written once (their arrays kept alive here)."""
+
+    def __init__(self, call, data_words: list[int], args):
+        self._call = call
+        self._args = args
+        self._words = np.array(data_words or [0], dtype=np.int64)
+        self._at = _address(self._words)
+
+    def __call__(self, thetas: np.ndarray, jacobian: bool, work: np.ndarray):
         """(values (S,), gradients (S, d), status: 1 finite, 0 not, -1 raised) of the draws
-        ``thetas`` (C-contiguous float64); ``data_words`` from ``words`` (their arrays
-        must stay alive)."""
+        ``thetas`` (C-contiguous float64), with ``work`` the scratch buffer."""
         S, d = thetas.shape
-        lp = np.empty(S)
-        grad = np.empty((S, d))
-        words = np.array([thetas.ctypes.data, S, d, int(bool(jacobian)), work.ctypes.data, work.shape[0],
-                          *data_words, lp.ctypes.data, grad.ctypes.data], dtype=np.int64)
-        status = self._call(words.ctypes.data)
-        return lp, grad, status
+        out = np.empty(S * (d + 1))         # one block: one address to ask for
+        status = self._call(self._at, _address(thetas), S, d, 1 if jacobian else 0, _address(work),
+                            work.shape[0], _address(out))
+        return out[:S], out[S:].reshape(S, d), status
+
+
+def _address(a: np.ndarray) -> int:
+    """The data address of a C-contiguous array (through the buffer protocol: a quarter of
+    the cost of ``a.ctypes.data``, which read-only and empty arrays need)."""
+    try:
+        return ctypes.addressof(ctypes.c_char.from_buffer(a))
+    except (TypeError, ValueError):
+        return a.ctypes.data
 
 
 def _words(layout, values, out: list[int]):
