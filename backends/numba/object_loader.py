@@ -1,23 +1,23 @@
 """The stored gradient object of a generated module, loaded without importing Numba.
 
-A warm start's floor with Numba is its import and its first dispatch (0.45-0.65 s), more
-than issue 6's 0.5 s to the first gradient.  So a cold compile also stores the batch
-``gradient``'s machine code as a relocatable object with a C entry in front
-(object_code.py), and a warm bind loads it with llvmlite alone (about 25 ms) and calls it
-through ctypes; the generated module, and Numba, are imported only when something else
-is asked for (executor.py).
+With Numba, a warm start's floor is importing numpy and Numba and Numba's set-up on its
+first dispatch (about 0.8 s here), more than issue 6's 0.5 s to the first gradient.  So
+a cold compile also stores the batch ``gradient``'s machine code as a relocatable
+object with a C entry in front (object_code.py), and a warm bind loads it with llvmlite
+alone (about 25 ms to import) and calls it through ctypes; the generated module, and
+Numba, are imported only when something else is asked for (executor.py).
 
 The file (``pplc_<module key>_<target>.o`` in the cache directory, the target being the
-host CPU and the builder's own text; or a note saying why none could be built)
-holds a stamp line (the hash of the rest: a torn
-or edited file is rejected, then rebuilt), a JSON line (the entry's name, the layout of
-its arguments, the generated module's constants a bind needs, the symbols the code
-takes from the process, the objects' lengths), then the objects.  The entry takes
-the batch (thetas' address and shape, jacobian, the work buffer's address and length),
-an int64 array of words holding ``gradient``'s other arguments in order (an array as its
-data address then its extents, an int as itself, a float as its bits, a bool as 0/1, a
-tuple as its members), and the address where it writes the S values then the (S, d)
-gradients; it returns 1 (all finite), 0 (some not) or -1 (the code raised).
+host CPU and the builder's own text; or a note saying why none could be built) holds a
+stamp line (the hash of the rest: a torn or edited file is rejected, then rebuilt), a
+JSON line (the entry's name, the layout of its arguments, the generated module's
+constants a bind needs, the symbols the code takes from the process, the objects'
+lengths), then the objects.  The entry takes the batch (thetas' address and shape,
+jacobian, the work buffer's address and length), an int64 array of words holding
+``gradient``'s other arguments in order (an array as its data address then its extents,
+an int as itself, a float as its bits, a bool as 0/1, a tuple as its members), and the
+address where it writes the S values then the (S, d) gradients; it returns 1 (all
+finite), 0 (some not) or -1 (the code raised).
 
 Anything unexpected (no file, another layout, a symbol the process does not have, an
 llvmlite error) makes ``load`` return None, and the bind takes Numba's path.
