@@ -11,7 +11,7 @@ The conventions these serve are described in the docstring of
 from __future__ import annotations
 
 import numpy as np
-from scipy import special as sp
+from ppl.lazy_scipy import special as sp
 
 
 def _f(x):

@@ -9,12 +9,12 @@ producing NaN.  The leading axes of ``ell`` are a batch.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln
+from ppl.lazy_scipy import special
 
 
 def log_num_placements(T: int, M: int) -> float:
     """log C(T-1, M)."""
-    return float(gammaln(T) - gammaln(M + 1) - gammaln(T - M))
+    return float(special.gammaln(T) - special.gammaln(M + 1) - special.gammaln(T - M))
 
 
 def forward(ell: np.ndarray, row_scaled: bool = False) -> np.ndarray:

@@ -6,7 +6,7 @@ Arguments are batched arrays (leading batch axis), as in stdlib.functions.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
+from ppl.lazy_scipy import special
 
 from ppl.frontend.types import INT, REAL, Type
 

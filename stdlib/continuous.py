@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import special as sp
+from ppl.lazy_scipy import special as sp
 
 from ._numeric import (_LOG2, _LOG_PI, _LOG_SQRT_2PI, _NEG_INF, _elementwise,
                        _log1p_minus_ratio, _log1p_square, _rng, _sq_ratio,

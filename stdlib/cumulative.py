@@ -9,7 +9,7 @@ travels the same path as ``normal_lpdf``: checked against ``variate`` and
 ``params``, summed over vectorised arguments, differentiated through
 ``grad``.  The mathematics is in :mod:`stdlib.cdf_kernels`, one Numba ufunc
 per distribution that the generated native code calls as well (see the
-``DISTRIBUTIONS`` table of :mod:`stdlib.native`).
+``DISTRIBUTIONS`` table of :mod:`stdlib.native_templates`).
 
 Argument checks are Stan's for the CDFs, which differ from the densities'
 only in the variate: e.g. ``gamma_lcdf`` accepts ``y = 0`` (``log 0 = -inf``).
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import cdf_kernels
 from ._numeric import _f
 from .distributions import DISTRIBUTIONS, Arg, Distribution
 
@@ -43,17 +42,25 @@ KERNELS = {
 UPPER = {"lcdf": 0, "lccdf": 1}   # the kernels' ``upper`` flag
 
 
-def _value(kernel, upper):
+def _kernel(name):
+    """The ufunc ``name`` of stdlib.cdf_kernels, imported (with Numba) on the first
+    evaluation: the table itself is read by the native code generator, which a warm start
+    runs without importing Numba."""
+    from . import cdf_kernels
+    return getattr(cdf_kernels, name)
+
+
+def _value(kernel_name, upper):
     def log_cdf(*args):
         with np.errstate(all="ignore"):
-            return np.asarray(kernel(*(_f(a) for a in args), upper, -1), dtype=np.float64)
+            return np.asarray(_kernel(kernel_name)(*(_f(a) for a in args), upper, -1), dtype=np.float64)
     return log_cdf
 
 
-def _partial(kernel, upper, which):
+def _partial(kernel_name, upper, which):
     def partial(*args):
         with np.errstate(all="ignore"):
-            return np.asarray(kernel(*(_f(a) for a in args), upper, which), dtype=np.float64)
+            return np.asarray(_kernel(kernel_name)(*(_f(a) for a in args), upper, which), dtype=np.float64)
     return partial
 
 
@@ -61,13 +68,12 @@ def _rows() -> dict[str, Distribution]:
     rows = {}
     for base, (kernel_name, support) in KERNELS.items():
         dist = DISTRIBUTIONS[base]
-        kernel = getattr(cdf_kernels, kernel_name)
         specs = (dist.variate, *dist.params)
         for kind, upper in UPPER.items():
             rows[f"{base}_{kind}"] = Distribution(
                 f"{base}_{kind}", dist.discrete, Arg(dist.variate.name, dist.variate.kind, support),
-                dist.params, _value(kernel, upper), rng=None,
-                grad=tuple(None if spec.kind == "ints" else _partial(kernel, upper, i)
+                dist.params, _value(kernel_name, upper), rng=None,
+                grad=tuple(None if spec.kind == "ints" else _partial(kernel_name, upper, i)
                            for i, spec in enumerate(specs)),
                 cumulative=kind)
     return rows

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import special as sp
+from ppl.lazy_scipy import special as sp
 
 from ._numeric import (_NEG_INF, _elementwise, _log1p_minus, _log_choose, _rng,
                        _stirling_diff, _stirling_diff_deriv, _xdivy)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
-from scipy import special
+from ppl.lazy_scipy import special
 
 from ppl.frontend.types import INT, REAL, Type
 from .signatures import (binary_vectorised, match_explicit, parse_signature, reals_arg,

@@ -19,6 +19,14 @@ SHARED = os.path.abspath(os.path.join(ROOT, "..", "shared"))
 os.environ.setdefault("PPLC_BACKEND", "numpy")
 
 
+@pytest.fixture(scope="session")
+def native_cache_dir(tmp_path_factory):
+    """A private PPLC_CACHE_DIR for the native backend's tests, shared by their modules so
+    that a model compiled by one is a cache hit in the next (and nothing comes from an
+    earlier run)."""
+    return str(tmp_path_factory.mktemp("pplc-cache"))
+
+
 @pytest.fixture(autouse=True)
 def _sigint_handler_restored(request):
     """Each test starts with the SIGINT handler the session had: the interrupt tests rely on

@@ -35,10 +35,10 @@ DRAWS = {"mean_shift": 2}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _cache_dir(tmp_path_factory):
+def _cache_dir(native_cache_dir):
     # a private cache, so the test also measures nothing from an earlier run
     old = os.environ.get("PPLC_CACHE_DIR")
-    os.environ["PPLC_CACHE_DIR"] = str(tmp_path_factory.mktemp("pplc-cache"))
+    os.environ["PPLC_CACHE_DIR"] = native_cache_dir
     yield
     if old is None:
         os.environ.pop("PPLC_CACHE_DIR", None)
@@ -257,7 +257,7 @@ def test_cache_key_follows_the_kernels_generated_modules_import(tmp_path, monkey
 
 def _forced_agreement(bn, br, theta, force):
     """Forced densities: the generated module itself (not the fallback) against the reference."""
-    from ppl.backends.numba.runtime_guards import force_tables
+    from ppl.backends.numba.guard_tables import force_tables
     tables = force_tables(force, len(theta))
     assert tables is not None
     lp, _ = bn._native.module.forced_density(theta, True, bn._native.work(len(theta)), *tables, *bn._native.data)
@@ -353,7 +353,7 @@ def _jump_agreement(bn, br, theta, forced):
     """The native jump function itself against the reference's two forced evaluations, to
     1e-10 of the log density's scale (the reference's jump is a difference of two values of
     that size; the jump function adds only the terms that differ)."""
-    from ppl.backends.numba.runtime_guards import force_tables
+    from ppl.backends.numba.guard_tables import force_tables
     S = len(theta)
     true = force_tables({k: np.where(m, 1, -1) for k, m in forced.items()}, S)
     false = force_tables({k: np.where(m, 0, -1) for k, m in forced.items()}, S)

@@ -33,6 +33,7 @@ from numba import njit
 from scipy import special
 
 from ppl.stdlib import native as K
+from ppl.stdlib import native_templates
 from ppl.stdlib.cumulative import CUMULATIVE
 from ppl.stdlib.distributions import DISTRIBUTIONS as DENSITIES
 from ppl.stdlib.functions import FUNCTIONS
@@ -316,7 +317,7 @@ def test_function_templates_match_numpy(n_args, variant, scalar_only, keys):
     rng = np.random.default_rng(RNG_SEED)
     rows, data = [], []
     for key in keys:
-        value, partials = K.FUNCTIONS[key]
+        value, partials = native_templates.FUNCTIONS[key]
         partials = [p for p in (partials or ()) if p is not None]
         rows.append((value, partials))
         domains, edges = FUNCTION_DOMAINS[key]
@@ -337,7 +338,7 @@ def test_function_templates_match_numpy(n_args, variant, scalar_only, keys):
             block[j, c[a].shape[0]:] = c[a][0]
         X.append(block)
     G = rng.normal(1.0, 0.5, width)
-    cover = _array_cover(K.FUNCTIONS) if variant is None else set()
+    cover = _array_cover(native_templates.FUNCTIONS) if variant is None else set()
     fns, n_rows = _compile(f"f{n_args}_{variant}", n_args, rows,
                            [j for j, key in enumerate(keys) if key in cover])
     results = _run(fns, n_rows, X, G)
@@ -352,7 +353,7 @@ def test_function_templates_match_numpy(n_args, variant, scalar_only, keys):
                    f"{key} value ({mode}, variant {variant})")
         r += 1
         EXERCISED.add(("function", key, "value"))
-        value, partials = K.FUNCTIONS[key]
+        value, partials = native_templates.FUNCTIONS[key]
         for i, p in enumerate(partials or ()):
             if p is None:
                 continue
@@ -367,7 +368,7 @@ def test_function_templates_match_numpy(n_args, variant, scalar_only, keys):
 
 
 def test_log_sum_exp_of_a_vector():
-    value, (partial,) = K.FUNCTIONS["log_sum_exp#1"]
+    value, (partial,) = native_templates.FUNCTIONS["log_sum_exp#1"]
     src = (f"def lse(x, g):\n    out = {value.format('x')}\n"
            f"    return out, {partial.format('x', g='g', out='out')}\n")
     ns = {"np": np, "K": K}
@@ -406,7 +407,7 @@ CDF_STAND_IN = "student_t_lccdf"
 
 def _dist_cases():
     cases = []
-    for name in K.DISTRIBUTIONS:
+    for name in native_templates.DISTRIBUTIONS:
         dist = DISTRIBUTIONS[name]
         specs = [dist.variate, *dist.params]
         if name in CUMULATIVE and name != CDF_STAND_IN:
@@ -432,7 +433,7 @@ def test_distribution_templates_match_numpy(variant):
         rows, data = [], []
         for name, position in group:
             dist = DISTRIBUTIONS[name]
-            value, partials = K.DISTRIBUTIONS[name]
+            value, partials = native_templates.DISTRIBUTIONS[name]
             rows.append((value, [p for p in partials if p is not None]))
             domains = [SUPPORT_DOMAINS[s.support] for s in (dist.variate, *dist.params)]
             data.append(_points(rng, domains, (), () if position is None else (position,)))
@@ -446,7 +447,7 @@ def test_distribution_templates_match_numpy(variant):
                 block[j, c[a].shape[0]:] = c[a][0]
             X.append(block)
         G = np.ones(width)
-        cover = _array_cover({k: v for k, v in K.DISTRIBUTIONS.items()
+        cover = _array_cover({k: v for k, v in native_templates.DISTRIBUTIONS.items()
                               if k not in CUMULATIVE or k == CDF_STAND_IN}) if variant is None else set()
         fns, n_rows = _compile(f"d{n_args}_{variant}", n_args, rows,
                                [j for j, (name, _) in enumerate(group) if name in cover])
@@ -462,7 +463,7 @@ def test_distribution_templates_match_numpy(variant):
             EXERCISED.add(("distribution", name, "value"))
             r += 1
             finite = np.isfinite(want)
-            for i, p in enumerate(K.DISTRIBUTIONS[name][1]):
+            for i, p in enumerate(native_templates.DISTRIBUTIONS[name][1]):
                 if p is None:
                     continue
                 ref = dist.grad[i](*np.broadcast_arrays(*args))
@@ -482,7 +483,7 @@ def test_cdf_templates_match_numpy():
             continue
         dist = DISTRIBUTIONS[name]
         domains = [SUPPORT_DOMAINS[s.support] for s in (dist.variate, *dist.params)]
-        value, partials = K.DISTRIBUTIONS[name]
+        value, partials = native_templates.DISTRIBUTIONS[name]
         ops = [f"x{a}" for a in range(len(domains))]
         for position in (None, len(domains) - 1):
             if position is not None and domains[position].ints is None:
@@ -510,10 +511,10 @@ NATIVE_GAPS: set = set()
 
 
 def test_every_table_entry_has_a_domain():
-    assert set(K.FUNCTIONS) == set(FUNCTION_DOMAINS)
-    for name in K.DISTRIBUTIONS:
+    assert set(native_templates.FUNCTIONS) == set(FUNCTION_DOMAINS)
+    for name in native_templates.DISTRIBUTIONS:
         dist = DISTRIBUTIONS[name]
-        assert len(K.DISTRIBUTIONS[name][1]) == len(dist.params) + 1, name
+        assert len(native_templates.DISTRIBUTIONS[name][1]) == len(dist.params) + 1, name
         for spec in (dist.variate, *dist.params):
             assert spec.support in SUPPORT_DOMAINS, (name, spec.support)
 
@@ -524,7 +525,7 @@ def test_every_template_and_kernel_was_exercised():
     if not EXERCISED:
         pytest.skip("run with the whole file")
     missing = []
-    for key, (value, partials) in K.FUNCTIONS.items():
+    for key, (value, partials) in native_templates.FUNCTIONS.items():
         need = ["value"] + [i for i, p in enumerate(partials or ()) if p is not None]
         missing += [("function", key, x) for x in need if ("function", key, x) not in EXERCISED]
         numpy_fn = FUNCTIONS.get(_reference_name(key)) or OPERATORS[_reference_name(key)]
@@ -533,7 +534,7 @@ def test_every_template_and_kernel_was_exercised():
             absent = partials is None or i >= len(partials) or partials[i] is None
             if absent and rule is not None and ("function", key, i) not in NATIVE_GAPS:
                 missing.append(("native partial missing", key, i))
-    for name, (value, partials) in K.DISTRIBUTIONS.items():
+    for name, (value, partials) in native_templates.DISTRIBUTIONS.items():
         need = ["value"] + [i for i, p in enumerate(partials) if p is not None]
         missing += [("distribution", name, x) for x in need
                     if ("distribution", name, x) not in EXERCISED]
@@ -541,7 +542,7 @@ def test_every_template_and_kernel_was_exercised():
             if partials[i] is None and rule is not None and ("distribution", name, i) not in NATIVE_GAPS:
                 missing.append(("native partial missing", name, i))
     templates = " ".join(v + " " + " ".join(p for p in (ps or ()) if p)
-                         for v, ps in [*K.FUNCTIONS.values(), *K.DISTRIBUTIONS.values()])
+                         for v, ps in [*native_templates.FUNCTIONS.values(), *native_templates.DISTRIBUTIONS.values()])
     used = set(re.findall(r"K\.(\w+)", templates))
     kernels = {n for n, v in vars(K).items()
                if not n.startswith("_") and hasattr(v, "py_func") or type(v).__name__ == "DUFunc"}

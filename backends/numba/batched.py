@@ -4,7 +4,7 @@
 parameter is, over a batch of S draws, one matrix product ``U X^T`` (S×N, U
 the draws' slices of theta) instead of S matrix-vector products: BLAS runs it
 several times faster (backends/numba/runtime_linalg.py, over the transposed
-data matrix, which ``prepare(<data>)`` makes once per bind).  Each draw's function then reads its row of the product
+data matrix, which ``prepared`` makes once per bind).  Each draw's function then reads its row of the product
 (an argument).  The adjoint ``X^T g`` that the reverse sweep adds to ``b``'s
 adjoint is deferred the same way: each draw adds ``g`` into its row of an S×N
 buffer, and after the loop one product ``G X`` is added to the gradient's
@@ -12,11 +12,13 @@ columns of ``b`` (exact: ``b`` has no transform, so its adjoint is its
 gradient, and adjoints only ever add up).
 
 The S×N buffers are carved out of ``work``, a float64 array the caller keeps
-between calls (``work_per_draw(<data>)`` elements per draw): buffers this
+between calls (``prepared`` says how many elements per draw): buffers this
 large, allocated afresh per call, come from fresh pages, and the page faults
 cost more than the products save.
 """
 from __future__ import annotations
+
+import numpy as np
 
 from ppl.ad import nodes as D
 from ppl.ir import nodes as N
@@ -77,10 +79,10 @@ class BatchedProducts:
         """The data matrices whose transposes the batch functions take."""
         return {self._parts[k][0] for k in [*self.products, *self.adjoints]}
 
-    def work_per_draw(self) -> str:
-        """The expression (over data names) of the work elements one draw needs."""
-        rows = [f"{self._parts[k][0]}.shape[0]" for k in [*self.products, *self.adjoints]]
-        return " + ".join(rows) if rows else "0"
+    def work_matrices(self) -> list[str]:
+        """The data matrices one draw's share of ``work`` holds a row of (one per product
+        or deferred adjoint: a matrix may appear twice)."""
+        return [self._parts[k][0] for k in [*self.products, *self.adjoints]]
 
     def before_loop(self) -> list[str]:
         if not (self.products or self.adjoints):
@@ -108,3 +110,14 @@ class BatchedProducts:
             lines.append(f"    L.add_rows_times_transpose({n}_all, {x}_T, "
                          f"grads[:, {slot.offset}:{slot.offset + slot.size}])")
         return lines
+
+
+def prepared(data: tuple, layout: tuple) -> tuple[int, tuple]:
+    """(the elements of ``work`` one draw needs, the derived data the batch functions take
+    after the data: transposed data matrices) for the data arguments ``data`` of a
+    generated module whose ``PREPARE`` is ``layout``: (the positions of the matrices to
+    transpose, then for each batch function the positions of the matrices one draw keeps
+    a row of).  Plain numpy: a warm start computes it without Numba."""
+    transposed, *rows = layout
+    work = max([sum(data[i].shape[0] for i in r) for r in rows], default=0)
+    return work, tuple(np.ascontiguousarray(data[i].T) for i in transposed)

@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import re
 import sys
 import tempfile
 
 import llvmlite
-import numba
 
 from ppl.cachedir import cache_dir
 
@@ -27,6 +27,7 @@ from ppl.cachedir import cache_dir
 # what generated modules import and Numba compiles into them
 _KERNEL_MODULES = ["ppl.backends.numba.runtime_transforms", "ppl.backends.numba.runtime_linalg",
                    "ppl.backends.numba.runtime_guards", "ppl.backends.numba.runtime_hoisting",
+                   "ppl.backends.numba.hoist_tables", "ppl.backends.numba.guard_tables",
                    "ppl.stdlib.native", "ppl.stdlib.native_changepoint", "ppl.stdlib.cdf_kernels",
                    "ppl.stdlib.incomplete_beta_gamma", "ppl.infer.adam_kernels", "ppl.infer.boundary_kernels",
                    "ppl.infer.normal_kernels"]
@@ -41,9 +42,25 @@ def _toolchain() -> str:
         for name in _KERNEL_MODULES:
             with open(importlib.util.find_spec(name).origin, "rb") as f:
                 h.update(f.read())
-        _toolchain_text = (f"pplc {__version__}; numba {numba.__version__}; llvmlite {llvmlite.__version__}; "
+        _toolchain_text = (f"pplc {__version__}; numba {numba_version()}; llvmlite {llvmlite.__version__}; "
                            f"kernels {h.hexdigest()[:16]}")
     return _toolchain_text
+
+
+def numba_version() -> str:
+    """Numba's version, read from its package without importing it (0.3-0.5 s, which a
+    warm start that loads the gradient object does not pay): its ``_version.py``."""
+    spec = importlib.util.find_spec("numba")
+    path = os.path.join(os.path.dirname(spec.origin), "_version.py")
+    try:
+        with open(path, encoding="utf-8") as f:
+            m = re.search(r'"version":\s*"([^"]+)"', f.read())
+    except OSError:
+        m = None
+    if m is None:       # another layout: ask the package itself
+        import numba
+        return numba.__version__
+    return m.group(1)
 
 
 def module_key(source: str) -> str:

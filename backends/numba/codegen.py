@@ -24,9 +24,9 @@ import itertools
 from ppl.ad import nodes as D
 from ppl.frontend.types import REAL
 from ppl.ir import nodes as N
-from ppl.stdlib import native
+from ppl.stdlib import native_templates as templates
 
-from . import runtime_guards as G
+from .guard_tables import MAX_LOOP_DEPTH
 from .aliasing import loaded_variables
 from .changepoint_series import ChangepointSeries
 from .codegen_adjoint import AdjointGen
@@ -252,7 +252,7 @@ class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls):
         if container is not None:
             return container(self, e)
         key = f"{name}#{len(e.args)}"
-        entry = native.FUNCTIONS.get(key) or native.FUNCTIONS.get(name)
+        entry = templates.FUNCTIONS.get(key) or templates.FUNCTIONS.get(name)
         if entry is None:
             raise Unsupported(f"function {name}", e.span)
         template = entry[0]
@@ -281,9 +281,9 @@ class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls):
         """A guard instance's loop keys here, as the arguments of runtime_guards' lookups;
         None inside a changepoint series or deeper than the tables hold."""
         counters = self.loop_counters
-        if None in counters or len(counters) > G.MAX_LOOP_DEPTH:
+        if None in counters or len(counters) > MAX_LOOP_DEPTH:
             return None
-        return ", ".join([*(lp.counter for lp in counters), *["0"] * (G.MAX_LOOP_DEPTH - len(counters))])
+        return ", ".join([*(lp.counter for lp in counters), *["0"] * (MAX_LOOP_DEPTH - len(counters))])
 
     def force_table(self) -> str:
         """The name of the table of forced instances the guards read."""
@@ -297,12 +297,12 @@ class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls):
         return f"np.dot({a}, {b})"
 
     def e_Lpdf(self, e: N.Lpdf):
-        entry = native.DISTRIBUTIONS.get(e.dist.name)
+        entry = templates.DISTRIBUTIONS.get(e.dist.name)
         if entry is None:
             raise Unsupported(f"distribution {e.dist.name}", e.span)
         normalising = self.hoisted_normalising(e)
         if normalising is not None:
-            return f"({self.log_density_sum(native.NORMALISED[e.dist.name][0], e.args)} + {normalising})"
+            return f"({self.log_density_sum(templates.NORMALISED[e.dist.name][0], e.args)} + {normalising})"
         return self.log_density_sum(entry[0], e.args)
 
     def log_density_sum(self, template: str, args: list) -> str:
@@ -314,9 +314,9 @@ class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls):
         return code if all(rank(a.type) == 0 for a in args) else f"np.sum({code})"
 
     def hoisted_normalising(self, e: N.Lpdf) -> str | None:
-        """The normalising term of e (stdlib.native.NORMALISED) from its table, when it reads
+        """The normalising term of e (stdlib.templates.NORMALISED) from its table, when it reads
         only data that also fix the number of terms (every other argument is a scalar)."""
-        split = native.NORMALISED.get(e.dist.name)
+        split = templates.NORMALISED.get(e.dist.name)
         if split is None or self.conditional:
             return None
         template, reads = split[1]
@@ -334,7 +334,7 @@ class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls):
             return self.operand(e)
         if isinstance(e, N.Call) and e.fn.name in _ELEMENTWISE and all(rank(a.type) <= 1 for a in e.args):
             name = {"*": ".*", "/": "./"}.get(e.fn.name, e.fn.name)
-            entry = native.FUNCTIONS.get(name)
+            entry = templates.FUNCTIONS.get(name)
             if entry is not None:
                 return "(" + entry[0].format(*[self.elem(a, i, leaves) for a in e.args]) + ")"
         arr = self.operand(e)
@@ -423,7 +423,7 @@ _ELEMENTWISE = {"+", "-", "*", "/", ".*", "./", "u-", "exp", "log", "log1p", "ex
 
 # the library's functions (not the operators, which cost less than a temporary saves, nor
 # integer division, which raises)
-_REUSABLE = {key.split("#")[0] for key in native.FUNCTIONS if key.split("#")[0].isidentifier()}
+_REUSABLE = {key.split("#")[0] for key in templates.FUNCTIONS if key.split("#")[0].isidentifier()}
 
 _CONTAINERS = {"sum": _sum, "mean": _mean, "dot_product": _dot, "rep_vector": _rep,
                "rep_row_vector": _rep, "rep_array": _rep, "num_elements": _size, "size": _size}

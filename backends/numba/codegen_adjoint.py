@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ppl.ad import nodes as D
 from ppl.ad.transform import TapedIf
-from ppl.stdlib import native
+from ppl.stdlib import native_templates as templates
 from ppl.stdlib.distributions import Distribution
 
 from .hoisting import loop
@@ -149,7 +149,7 @@ class AdjointGen:
         arg_rank = rank(e.args[e.index].type)
         full_rank = max(rank(a.type) for a in e.args)
         if isinstance(fn, Distribution):
-            entry = native.DISTRIBUTIONS.get(fn.name)
+            entry = templates.DISTRIBUTIONS.get(fn.name)
             rule = entry[1][e.index] if entry is not None else None
             if rule is None:
                 raise Unsupported(f"the derivative of {fn.name} in argument {e.index + 1}", e.span)
@@ -168,7 +168,7 @@ class AdjointGen:
             container = _CONTAINER_GRADS.get(name)
             if container is not None:
                 return container(self, e, g, args)
-            entry = native.FUNCTIONS.get(f"{name}#{len(e.args)}") or native.FUNCTIONS.get(name)
+            entry = templates.FUNCTIONS.get(f"{name}#{len(e.args)}") or templates.FUNCTIONS.get(name)
             rule = entry[1][e.index] if entry is not None and entry[1] is not None else None
             if rule is None:
                 raise Unsupported(f"the derivative of {name}", e.span)

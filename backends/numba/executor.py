@@ -7,19 +7,24 @@ reports) stays with the reference backend it wraps.  Draws whose native value
 is not finite, and batches where native code raised (an index out of range, a rejection), are
 re-evaluated by the reference backend, so messages and failure semantics are
 the reference's own.
+
+A bind whose gradient object is stored (object_loader.py) computes gradients through
+it and imports neither the generated module nor Numba until something else (a
+density, forced guards, jumps, the compiled VI loop) asks for ``module``; a bind that
+compiles stores the object for the next process (object_code.py).
 """
 from __future__ import annotations
 
 import numpy as np
-from numba.core.errors import NumbaError
 
 from ppl.ad import gradient_program
 from ppl.backends.reference.executor import jumps_by_two_evaluations
 
 from . import cache
-from . import runtime_hoisting
+from . import hoist_tables
+from . import object_loader
+from .batched import prepared
 from .source import Unsupported
-from .runtime_guards import force_tables
 from .module import ModuleGen
 
 
@@ -37,31 +42,70 @@ def generated_source(bound):
 
 
 class NativeModel:
-    def __init__(self, bound):
+    def __init__(self, bound, use_object: bool = True):
         self.ref = bound
         self.source, data_vars = generated_source(bound)
-        self.module, self.path = cache.load(self.source)
+        self.key = cache.module_key(self.source)
         self.data = tuple(_native_value(v, bound.data_env[id(v)]) for v in data_vars)
         self.dim = bound.dim
-        # compile the gradient now (or load it from Numba's cache), on an empty batch;
-        # the density on its first use (a warm start needs only the gradient)
+        self._work = np.empty(0)
+        self._module = None
+        self._density_native = True
+        self.entry = object_loader.load(self.key) if use_object else None
+        if self.entry is not None:
+            try:
+                self._bind_entry()
+                return
+            except Exception:       # data the stored layout does not describe
+                self.entry = None
+        self._bind_module(store_object=use_object)
+
+    def _bind_entry(self):
+        """Derived data and hoisted tables through the stored gradient object."""
+        self.work_per_draw, derived = prepared(self.data, self.entry.prepare)
+        data = self.data + derived
+        tape_room = np.array([1024], dtype=np.int64)
+        at = np.zeros((1, self.dim))
+        hoist = hoist_tables.tables(self.entry.hoist_sites, lambda h: self.entry.bound(
+            data + (h, tape_room))(at, True, self.work(1)))
+        self.data = data + (hoist, tape_room)
+        self._gradient = self.entry.bound(self.data)
+
+    def _bind_module(self, store_object: bool):
+        """Compile the gradient now (or load it from Numba's cache), on an empty batch;
+        the density on its first use (a warm start needs only the gradient)."""
         empty = np.zeros((0, self.dim))
         try:
-            self.work_per_draw, derived = self.module.prepare(*self.data)
-            data = self.data + tuple(derived)
-            self._work = np.empty(0)
+            module = self.module
+            self.work_per_draw, derived = prepared(self.data, module.PREPARE)
+            data = self.data + derived
             # the length of the gradient's tapes, grown by the generated code when a draw needs more
             tape_room = np.array([1024], dtype=np.int64)
-            sites = self.module.HOIST_SITES
-            self.module.gradient(empty, True, self._work, *data, runtime_hoisting.empty(sites), tape_room)
+            sites = module.HOIST_SITES
+            module.gradient(empty, True, self._work, *data, hoist_tables.empty(sites), tape_room)
             at = np.zeros((1, self.dim))
-            hoist = runtime_hoisting.tables(sites, lambda h: self.module.gradient(
+            hoist = hoist_tables.tables(sites, lambda h: module.gradient(
                 at, True, self.work(1), *data, h, tape_room))
             self.data = data + (hoist, tape_room)
         except Exception as e:  # a construct the generator emits but Numba cannot type
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise Unsupported(f"this model (Numba: {first[:200]})") from None
-        self._density_native = True
+        if store_object and not object_loader.recorded(self.key):
+            from .object_code import store
+            store(module, self.key, self.data, self.work(2), self.dim)
+
+    @property
+    def module(self):
+        """The generated module (imported, with Numba, on first use)."""
+        if self._module is None:
+            self._module, self._path = cache.load(self.source)
+        return self._module
+
+    @property
+    def path(self) -> str:
+        """The generated module's file in the cache."""
+        self.module
+        return self._path
 
     def work(self, S: int) -> np.ndarray:
         """The generated functions' scratch buffer for a batch of S draws, kept between
@@ -80,10 +124,11 @@ class NativeModel:
 
     def log_density(self, theta, jacobian=True, force=None):
         """Guards in ``force`` are forced natively when every guard instance can be
-        (runtime_guards.py), else by the reference backend."""
+        (guard_tables.py), else by the reference backend."""
         t, single = self._batch(theta)
         tables = None
         if force and t is not None and self.module.FORCING:
+            from .guard_tables import force_tables
             tables = force_tables(force, len(t))
         if (force and tables is None) or t is None or not self._density_native:
             return self.ref.log_density(theta, jacobian, force)
@@ -94,6 +139,7 @@ class NativeModel:
                 lp, finite = self.module.forced_density(t, bool(jacobian), self.work(len(t)), *tables,
                                                         *self.data)
         except Exception as e:
+            from numba.core.errors import NumbaError
             if isinstance(e, NumbaError):    # not compilable: do not try again
                 self._density_native = False
             return self.ref.log_density(theta, jacobian, force)
@@ -113,6 +159,7 @@ class NativeModel:
             return jumps_by_two_evaluations(self.log_density, t, forced)
         S = len(t)
         member = {key: np.broadcast_to(np.asarray(m, dtype=bool), (S,)) for key, m in forced.items()}
+        from .guard_tables import force_tables
         tables = force_tables({key: np.where(m, 1, -1) for key, m in member.items()}, S)
         if tables is None:
             return self.ref.log_density_jumps(theta, forced)
@@ -133,10 +180,16 @@ class NativeModel:
         t, single = self._batch(theta)
         if force or t is None:
             return reference(self.ref, theta, jacobian, force)
-        try:
-            lp, grad, finite = self.module.gradient(t, bool(jacobian), self.work(len(t)), *self.data)
-        except Exception:
-            return reference(self.ref, theta, jacobian, force)
+        if self.entry is not None:
+            lp, grad, status = self._gradient(t, jacobian, self.work(len(t)))
+            if status < 0:
+                return reference(self.ref, theta, jacobian, force)
+            finite = status == 1
+        else:
+            try:
+                lp, grad, finite = self.module.gradient(t, bool(jacobian), self.work(len(t)), *self.data)
+            except Exception:
+                return reference(self.ref, theta, jacobian, force)
         if not finite:
             bad = ~np.isfinite(lp) | ~np.all(np.isfinite(grad), axis=1)
             lp[bad], grad[bad] = reference(self.ref, t[bad], jacobian)

@@ -5,7 +5,7 @@ iteration only, yet the per-draw functions would compute it for every draw
 (and the reverse sweep again). Each such call site (a scalar real call of the
 library, data-only, evaluated wherever it appears: codegen's ``_reusable``; or
 the normalising term of a log density whose arguments there are data, as
-lgamma(y + 1) of poisson: stdlib.native.NORMALISED) inside ``for`` loops whose
+lgamma(y + 1) of poisson: stdlib.native_templates.NORMALISED) inside ``for`` loops whose
 bounds read only data gets a table over its loops' iterations, indexed by
 their 0-based counts (row-major). The tables live in ``hoist = (mode, table,
 offsets, sizes)``, the last argument of the generated functions

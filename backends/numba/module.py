@@ -10,7 +10,7 @@ vector-Jacobian products), and ``density`` / ``gradient`` /
 ``forced_density`` over a batch ``(S, d)``: ``(thetas, jacobian, work,
 <data...>, <derived...>, hoist, tape_room)``, with ``work`` a float64 buffer of at least
 ``S * work_per_draw`` elements the caller keeps between calls, where
-``work_per_draw, derived = prepare(<data...>)`` (derived: transposed data
+``work_per_draw, derived = batched.prepared(<data...>, PREPARE)`` (derived: transposed data
 matrices; see backends/numba/batched.py), and ``hoist`` the tables of the
 data-only calls computed once per bind (hoisting.py), ``tape_room`` the length of
 the gradient's tapes (a one-element array the generated code doubles when a
@@ -23,7 +23,7 @@ import re
 from ppl.ad import nodes as D
 from ppl.ir import nodes as N
 
-from . import runtime_guards as G
+from .guard_tables import FORCE_WIDTH
 from .aliasing import mutated_variables
 from .batched import BatchedProducts
 from .codegen import FunctionGen
@@ -217,13 +217,18 @@ class ModuleGen:
                                buffers=fg.buffers)
         if jump_lines is not None:
             out += _batch_function("jumps", da, jump_batched, derived)
-        out += _prepare_function(da, density_batched, grad_batched, derived)
+        position = {self.name(v): i for i, v in enumerate(self.data_vars)}
+        users = [density_batched, grad_batched] + ([jump_batched] if jump_lines is not None else [])
+        prepare = (tuple(position[x] for x in derived),
+                   *(tuple(position[x] for x in b.work_matrices()) for b in users))
         out += ["", "", "# can every guard instance be forced natively (else the reference backend does it)",
                 f"FORCING = {self.forcing_complete}",
                 "# is there a jump function (jumps.py)",
                 f"JUMPS = {jump_lines is not None}",
                 "# the data-only calls computed once per bind (hoisting.py)",
-                f"HOIST_SITES = {len(self.hoist_sites)}"]
+                f"HOIST_SITES = {len(self.hoist_sites)}",
+                "# the derived data and the work one draw needs (batched.prepared)",
+                f"PREPARE = {prepare!r}"]
         return "\n".join(out) + "\n"
 
 
@@ -268,7 +273,7 @@ def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list,
         lines.append("    grads = np.zeros(thetas.shape)")
         lines += tapes[1]
     elif kind == "density":
-        lines.append(f"    natural = np.empty((0, {G.FORCE_WIDTH}), dtype=np.int64)")
+        lines.append(f"    natural = np.empty((0, {FORCE_WIDTH}), dtype=np.int64)")
     lines += [f"    {n} = np.empty({shape})" for n, shape in (buffers or {}).items()]
     lines += batched.before_loop()
     lines.append("    for s in range(S):")
@@ -299,15 +304,6 @@ def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list,
                   "        finite = finite and math.isfinite(out[s])",
                   "    return out, finite"]
     return lines
-
-
-def _prepare_function(da: str, density: BatchedProducts, gradient: BatchedProducts,
-                      derived: list) -> list[str]:
-    """``prepare(<data>)``: the elements of ``work`` one draw needs (density or gradient)
-    and the derived data the batch functions take after the data."""
-    return ["", "", "@njit(cache=True)", f"def prepare({da[2:]}):",
-            f"    work_per_draw = max({density.work_per_draw()}, {gradient.work_per_draw()})",
-            f"    return work_per_draw, ({''.join(f'np.ascontiguousarray({x}.T), ' for x in derived)})"]
 
 
 def _untaped_declarations(forward, reverse) -> set[int]:

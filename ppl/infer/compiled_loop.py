@@ -163,7 +163,7 @@ class CompiledLoop:
 def boundary_force_tables(surfaces, m: int):
     """(forces true (K, L, FORCE_WIDTH), forces false (the same, forced false), lane_force (K m,)):
     lane k m + r forces surface k's instances (boundary_kernels' lane order)."""
-    from ppl.backends.numba.runtime_guards import FORCE_WIDTH, force_row
+    from ppl.backends.numba.guard_tables import FORCE_WIDTH, force_row
     K = len(surfaces)
     width = max(len(s.keys) for s in surfaces)
     forces = np.full((2, K, width, FORCE_WIDTH), -1, dtype=np.int64)

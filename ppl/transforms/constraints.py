@@ -41,7 +41,7 @@ Conventions for awkward inputs (chosen so a batched sampler can keep running):
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit, log_expit
+from ppl.lazy_scipy import special
 
 __all__ = [
     "Transform",
@@ -142,9 +142,9 @@ def _lub_constrain(u, lb, ub):
         # finite interval: x = lb + (ub - lb) * inv_logit(u), evaluated from
         # the nearer end so that |u| large keeps full relative accuracy there.
         width = ub - lb
-        x_lu = np.where(u > 0, ub - width * expit(-u), lb + width * expit(u))
+        x_lu = np.where(u > 0, ub - width * special.expit(-u), lb + width * special.expit(u))
         x_lu = np.minimum(np.maximum(x_lu, lb), ub)
-        lj_lu = np.log(width) + log_expit(u) + log_expit(-u)
+        lj_lu = np.log(width) + special.log_expit(u) + special.log_expit(-u)
         eu = np.exp(u)
         x = np.where(both, x_lu,
                      np.where(lb_inf & ub_inf, u,
@@ -249,7 +249,7 @@ class _ScalarBound(Transform):
         lb_inf, ub_inf = lb == -np.inf, ub == np.inf
         both = ~lb_inf & ~ub_inf
         with np.errstate(all="ignore"):
-            s = expit(u)
+            s = special.expit(u)
             width = ub - lb
             eu = np.exp(u)
             # finite interval: dx/du = w s (1-s), dlj/du = 1 - 2s, dx/dlb = 1-s, dx/dub = s,
@@ -475,8 +475,8 @@ class Simplex(_VectorTransform):
         u = _as_batched(u, "u", 2)
         km1 = u.shape[-1]
         adj = u - self._offsets(km1)
-        log_z = log_expit(adj)
-        log_1mz = log_expit(-adj)
+        log_z = special.log_expit(adj)
+        log_1mz = special.log_expit(-adj)
         zeros = np.zeros(u.shape[:-1] + (1,))
         log_stick = np.concatenate([zeros, np.cumsum(log_1mz, axis=-1)], axis=-1)
         x = np.exp(np.concatenate([log_stick[..., :km1] + log_z,
@@ -515,8 +515,8 @@ class Simplex(_VectorTransform):
         km1 = u.shape[-1]
         lj_adj = np.asarray(lj_adj, dtype=float).reshape((-1,) + (1,) * (u.ndim - 2))
         adj_in = u - self._offsets(km1)
-        z = expit(adj_in)
-        log_1mz = log_expit(-adj_in)
+        z = special.expit(adj_in)
+        log_1mz = special.log_expit(-adj_in)
         log_stick = np.concatenate([np.zeros(u.shape[:-1] + (1,)), np.cumsum(log_1mz, axis=-1)], axis=-1)
         stick = np.exp(log_stick)          # stick[k] = remaining length before piece k
         x_adj = np.broadcast_to(np.asarray(x_adj, dtype=float), u.shape[:-1] + (km1 + 1,))

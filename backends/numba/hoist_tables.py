@@ -1,0 +1,41 @@
+"""The tables of hoisted data-only calls (backends/numba/hoisting.py), made at bind.
+
+``hoist = (mode, table, offsets, sizes)``: site k's entries are
+``table[offsets[k]:offsets[k + 1]]``.  Mode 0 reads them; mode 1 notes in
+``sizes[k]`` how many entries each site needs; mode 2 records the values
+(runtime_hoisting.py, compiled into the generated code).  Plain numpy, apart from
+the compiled code: a warm start makes the tables through the loaded gradient
+object without importing Numba.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+READ, SIZE, RECORD = 0, 1, 2
+
+
+def empty(n_sites: int, mode: int = READ):
+    return (mode, np.empty(0), np.zeros(n_sites + 1, dtype=np.int64), np.zeros(n_sites, dtype=np.int64))
+
+
+def tables(n_sites: int, run) -> tuple:
+    """The read-mode tables, from ``run(hoist)`` (one evaluation that reaches the sites:
+    a gradient) in mode SIZE then RECORD; an evaluation that raises leaves what it
+    reached before."""
+    if n_sites == 0:
+        return empty(0)
+    sizing = empty(n_sites, SIZE)
+    _quietly(run, sizing)
+    sizes = sizing[3]
+    offsets = np.zeros(n_sites + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(sizes)
+    recording = (RECORD, np.full(int(offsets[-1]), np.nan), offsets, sizes)
+    _quietly(run, recording)
+    return (READ, recording[1], offsets, sizes)
+
+
+def _quietly(run, hoist):
+    try:
+        run(hoist)
+    except Exception:       # a rejection, an index out of range: the reference reports those
+        pass
