@@ -88,17 +88,39 @@ def _object_of(library, codegen) -> bytes:
 
 
 def _reshape_helper():
+    """(object code, symbol) of the reshape helper: from the cache directory, else compiled
+    (about a second) and stored there, keyed like the objects plus the Numba/llvmlite
+    versions (its calling convention is Numba's)."""
     global _reshape
     if _reshape is None:
-        from numba import carray, cfunc, njit, types
-        namespace = {"carray": carray}
-        exec(compile(nocopy_reshape_source(), "<pplc reshape helper>", "exec"), namespace)
-        namespace["next_axis"] = njit(namespace["next_axis"])
-        p = types.CPointer(types.int64)
-        helper = cfunc(types.int32(types.int64, p, p, types.int64, p, p, types.int64, types.int32))(
-            namespace["nocopy_reshape"])
-        _reshape = (bytes(helper._library._get_compiled_object()), helper.native_name)
+        import llvmlite
+        import numba
+        path = object_loader.object_path(f"reshape_{numba.__version__}_{llvmlite.__version__}")
+        try:
+            with open(path, "rb") as f:
+                meta, (blob,) = object_loader.unpack(f.read())
+            _reshape = (blob, meta["symbol"])
+        except (OSError, TypeError, ValueError, KeyError):
+            _reshape = _compile_reshape_helper()
+            try:
+                fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp_", suffix=".o")
+                with os.fdopen(fd, "wb") as f:
+                    f.write(object_loader.pack({"symbol": _reshape[1]}, [_reshape[0]]))
+                os.replace(tmp, path)
+            except OSError:
+                pass
     return _reshape
+
+
+def _compile_reshape_helper():
+    from numba import carray, cfunc, njit, types
+    namespace = {"carray": carray}
+    exec(compile(nocopy_reshape_source(), "<pplc reshape helper>", "exec"), namespace)
+    namespace["next_axis"] = njit(namespace["next_axis"])
+    p = types.CPointer(types.int64)
+    helper = cfunc(types.int32(types.int64, p, p, types.int64, p, p, types.int64, types.int32))(
+        namespace["nocopy_reshape"])
+    return bytes(helper._library._get_compiled_object()), helper.native_name
 
 
 def _reshape_alias(symbol: str) -> str:
