@@ -57,6 +57,10 @@ class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls):
         self.counter = itertools.count()
         self.stacks: dict[tuple, str] = {}
         self.mutated = mutated      # ids of the variables the function updates in place
+        # parameters' elements at constant indices, read once into scalars (param_element):
+        # (id(variable), indices) -> name, and the line where the next such read goes
+        self.param_elements: dict[tuple, str] = {}
+        self.param_elements_at = None
 
     def shares_safely(self, target: N.Variable, value: N.Expr) -> bool:
         """Can ``target`` share the array ``value`` evaluates to (no copy)?"""
@@ -220,8 +224,36 @@ class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls):
         return "seed"
 
     def e_Index(self, e: N.Index):
+        element = self.param_element(e)
+        if element is not None:
+            return element
         base = self.operand(e.base)
         return f"{base}[{self.index_code([e.indices], e.base.type, e.span, base)}]"
+
+    def param_element(self, e: N.Index) -> str | None:
+        """A parameter's element at constant indices within its shape (``sigma[1]``), read once
+        right after the parameters are constrained, into a scalar.  Read in a loop that also
+        writes arrays (the reverse sweep's adjoints), the element would be loaded again in
+        every iteration, and what is computed from it (``log(sigma[1])`` in a normal_lpdf)
+        with it: LLVM cannot tell the arrays apart."""
+        shape = self.m.param_shapes.get(id(e.base.var)) if isinstance(e.base, N.Load) else None
+        if self.param_elements_at is None or shape is None or rank(e.type) != 0 \
+                or len(e.indices) != len(shape):
+            return None
+        at = []
+        for spec, n in zip(e.indices, shape):
+            if spec.kind != "single" or not isinstance(spec.lo, N.Const) or not isinstance(spec.lo.value, int) \
+                    or not 1 <= spec.lo.value <= n:
+                return None
+            at.append(spec.lo.value - 1)
+        key = (id(e.base.var), tuple(at))
+        name = self.param_elements.get(key)
+        if name is None:
+            name = self.param_elements[key] = f"_p{len(self.param_elements)}"
+            line = f"{name} = {self.name(e.base.var)}[{', '.join(str(i) for i in at)}]"
+            self.w.lines.insert(self.param_elements_at, "    " + line)
+            self.param_elements_at += 1
+        return name
 
     def e_Select(self, e: N.Select):
         c = self.truth(e.cond)

@@ -36,6 +36,7 @@ class ModuleGen:
     def __init__(self, program: N.Program, slots, data_vars, gradient_program):
         self.program = program
         self.slots = slots
+        self.param_shapes = {id(slot.var): tuple(slot.shape) for slot in slots}
         self.data_vars = data_vars
         self.gp = gradient_program
         self._names: dict[int, str] = {}
@@ -102,6 +103,7 @@ class ModuleGen:
                 raise Unsupported(f"the {tname} transform", v.span)
             w("if jacobian:")
             w("    target += _lj")
+        fg.param_elements_at = len(w.lines)     # the parameters exist from here on
 
     def transform_vjps(self, w: Writer, fg: FunctionGen):
         for k in range(len(self.slots) - 1, -1, -1):
