@@ -27,6 +27,18 @@ def native_cache_dir(tmp_path_factory):
     return str(tmp_path_factory.mktemp("pplc-cache"))
 
 
+@pytest.fixture(scope="module")
+def in_native_cache_dir(native_cache_dir):
+    """PPLC_CACHE_DIR set to native_cache_dir for a module's tests (``pytestmark``)."""
+    old = os.environ.get("PPLC_CACHE_DIR")
+    os.environ["PPLC_CACHE_DIR"] = native_cache_dir
+    yield
+    if old is None:
+        os.environ.pop("PPLC_CACHE_DIR", None)
+    else:
+        os.environ["PPLC_CACHE_DIR"] = old
+
+
 @pytest.fixture(autouse=True)
 def _sigint_handler_restored(request):
     """Each test starts with the SIGINT handler the session had: the interrupt tests rely on

@@ -34,16 +34,8 @@ ALL = [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW else n for n in sor
 DRAWS = {"mean_shift": 2}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _cache_dir(native_cache_dir):
-    # a private cache, so the test also measures nothing from an earlier run
-    old = os.environ.get("PPLC_CACHE_DIR")
-    os.environ["PPLC_CACHE_DIR"] = native_cache_dir
-    yield
-    if old is None:
-        os.environ.pop("PPLC_CACHE_DIR", None)
-    else:
-        os.environ["PPLC_CACHE_DIR"] = old
+# a private cache, so that nothing comes from an earlier run
+pytestmark = pytest.mark.usefixtures("in_native_cache_dir")
 
 
 def _pair(name):

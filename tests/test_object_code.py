@@ -27,15 +27,8 @@ CHECKED = ["earnings-earn_height", "diamonds-diamonds", "garch-garch11",
            "low_dim_gauss_mix-low_dim_gauss_mix", "coal2", "textmsg"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _cache_dir(native_cache_dir):
-    old = os.environ.get("PPLC_CACHE_DIR")
-    os.environ["PPLC_CACHE_DIR"] = native_cache_dir
-    yield
-    if old is None:
-        os.environ.pop("PPLC_CACHE_DIR", None)
-    else:
-        os.environ["PPLC_CACHE_DIR"] = old
+# a private cache, so that nothing comes from an earlier run
+pytestmark = pytest.mark.usefixtures("in_native_cache_dir")
 
 
 def _files(name):
