@@ -89,6 +89,7 @@ class BoundModel:
         self.model = model
         self._impl = impl
         self._native = None
+        self._affine = None
         self.backend = "numpy"
         self.backend_note = ""
 
@@ -185,7 +186,11 @@ class BoundModel:
         return self._impl.guard_instance_counts()
 
     def affine_coefficients(self) -> dict:
-        return self._impl.affine_coefficients()
+        """(site, loop key) -> (c0, c) of every affine guard instance (g = c0 + c . theta);
+        computed once per bound model (a reference evaluation at d + 1 points): do not modify."""
+        if self._affine is None:
+            self._affine = self._impl.affine_coefficients()
+        return self._affine
 
     def changepoint_tables(self, theta_unc) -> dict:
         return self._impl.changepoint_tables(theta_unc)

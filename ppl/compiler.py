@@ -111,11 +111,13 @@ def _compile(source: str, path: str) -> Program:
     from ppl.frontend.check import check
     from ppl.frontend.parser import parse
     from ppl.ir import changepoints, dependence, guards
+    from ppl.ir.invariant_choices import hoist_invariant_choices
     from ppl.ir.lower import lower
     ast = parse(source, path)
     check(ast)
     program = lower(ast, source)
     dependence.analyse(program)
     changepoints.plan(program)
+    hoist_invariant_choices(program)
     guards.find_guards(program)
     return program

@@ -257,9 +257,12 @@ class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls):
 
     def e_Select(self, e: N.Select):
         c = self.truth(e.cond)
-        self.conditional += 1
+        # the sides of a lifted choice read only what was read unconditionally before
+        # (ppl.ir.invariant_choices): their data-only parts may be evaluated, and hoisted, as such
+        unconditional = 1 if e.lifted else 0
+        self.conditional += 1 - unconditional
         a, b = self.expr(e.then), self.expr(e.other)
-        self.conditional -= 1
+        self.conditional -= 1 - unconditional
         if e.type.base == "real" and rank(e.type) == 0:
             return f"(float({a}) if {c} else float({b}))"
         return f"({a} if {c} else {b})"

@@ -132,6 +132,9 @@ class Select(Expr):
     cond: Expr
     then: Expr
     other: Expr
+    # made by ppl.ir.invariant_choices out of f(.., c ? a : b, ..): the sides share what f
+    # read besides the choice, which the program evaluated whichever side is chosen
+    lifted: bool = False
 
 
 @dataclass(eq=False)
