@@ -21,9 +21,8 @@ import io
 import os
 import pickle
 import sys
-import tempfile
 
-from ppl.cachedir import cache_dir
+from ppl.cachedir import cache_dir, write_atomically
 from ppl.ir.nodes import Program
 
 # the modules whose text shapes a compiled program
@@ -112,15 +111,6 @@ def store(source: str, path: str, program: Program) -> None:
     except (_NotCacheable, pickle.PicklingError, AttributeError, TypeError, RecursionError, OSError):
         return
     try:
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp_", suffix=".pickle")
+        write_atomically(target, buf.getvalue())
     except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(buf.getvalue())
-        os.replace(tmp, target)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        pass

@@ -5,7 +5,7 @@ import numpy as np
 import ppl
 from ppl.ir import nodes as N
 
-CHOICE = """
+HEAD = """
 data { int N; array[N] int y; vector[N] c; }
 parameters { real x0; real x1; real z; }
 model {
@@ -14,6 +14,9 @@ model {
   x1 ~ normal(2, 1);
   z ~ normal(0, 1);
   for (i in 1:N) {
+"""
+
+CHOICE = HEAD + """
     y[i] ~ poisson_log(z > c[i] ? x0 : x1);
     target += normal_lpdf(c[i] | x0, z > c[i] ? w : 1.5);
     target += exp(-square(z - c[i]) * (z > 0 ? 2 * x0 : x1)); // not lifted: a side is computed
@@ -21,15 +24,7 @@ model {
 }
 """
 
-BRANCHES = """
-data { int N; array[N] int y; vector[N] c; }
-parameters { real x0; real x1; real z; }
-model {
-  real w = 0.5;
-  x0 ~ normal(2, 1);
-  x1 ~ normal(2, 1);
-  z ~ normal(0, 1);
-  for (i in 1:N) {
+BRANCHES = HEAD + """
     if (z > c[i]) y[i] ~ poisson_log(x0); else y[i] ~ poisson_log(x1);
     if (z > c[i]) target += normal_lpdf(c[i] | x0, w); else target += normal_lpdf(c[i] | x0, 1.5);
     target += exp(-square(z - c[i]) * (z > 0 ? 2 * x0 : x1));

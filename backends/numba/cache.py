@@ -17,11 +17,10 @@ import importlib.util
 import os
 import re
 import sys
-import tempfile
 
 import llvmlite
 
-from ppl.cachedir import cache_dir
+from ppl.cachedir import cache_dir, write_atomically
 
 
 # what generated modules import and Numba compiles into them
@@ -87,10 +86,7 @@ def load(source: str):
     except (OSError, UnicodeDecodeError):
         ok = False
     if not ok:
-        fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp_", suffix=".py")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        write_atomically(path, text.encode("utf-8"))
     name = f"pplc_generated_{key}"
     mod = sys.modules.get(name)
     if mod is not None:

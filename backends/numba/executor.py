@@ -60,33 +60,34 @@ class NativeModel:
                 self.entry = None
         self._bind_module(store_object=use_object)
 
-    def _bind_entry(self):
-        """Derived data and hoisted tables through the stored gradient object."""
-        self.work_per_draw, derived = prepared(self.data, self.entry.prepare)
+    def _bind_data(self, prepare, sites: int, gradient, compile_first: bool = False):
+        """The functions' data: the bound data, the derived data ``prepare`` describes, then
+        the tables of the ``sites`` hoisted calls, recorded by ``gradient(data, thetas,
+        work)`` at one draw, and the length of the gradient's tapes (grown by the generated
+        code when a draw needs more).  ``compile_first``: call it on an empty batch first,
+        so that an error compiling it is raised (the recording runs swallow errors)."""
+        self.work_per_draw, derived = prepared(self.data, prepare)
         data = self.data + derived
         tape_room = np.array([1024], dtype=np.int64)
+        if compile_first:
+            gradient(data + (hoist_tables.empty(sites), tape_room), np.zeros((0, self.dim)), self._work)
         at = np.zeros((1, self.dim))
-        hoist = hoist_tables.tables(self.entry.hoist_sites, lambda h: self.entry.bound(
-            data + (h, tape_room))(at, True, self.work(1)))
+        hoist = hoist_tables.tables(sites, lambda h: gradient(data + (h, tape_room), at, self.work(1)))
         self.data = data + (hoist, tape_room)
+
+    def _bind_entry(self):
+        """Derived data and hoisted tables through the stored gradient object."""
+        self._bind_data(self.entry.prepare, self.entry.hoist_sites,
+                        lambda data, at, work: self.entry.bound(data)(at, True, work))
         self._gradient = self.entry.bound(self.data)
 
     def _bind_module(self, store_object: bool):
         """Compile the gradient now (or load it from Numba's cache), on an empty batch;
         the density on its first use (a warm start needs only the gradient)."""
-        empty = np.zeros((0, self.dim))
         try:
             module = self.module
-            self.work_per_draw, derived = prepared(self.data, module.PREPARE)
-            data = self.data + derived
-            # the length of the gradient's tapes, grown by the generated code when a draw needs more
-            tape_room = np.array([1024], dtype=np.int64)
-            sites = module.HOIST_SITES
-            module.gradient(empty, True, self._work, *data, hoist_tables.empty(sites), tape_room)
-            at = np.zeros((1, self.dim))
-            hoist = hoist_tables.tables(sites, lambda h: module.gradient(
-                at, True, self.work(1), *data, h, tape_room))
-            self.data = data + (hoist, tape_room)
+            self._bind_data(module.PREPARE, module.HOIST_SITES,
+                            lambda data, at, work: module.gradient(at, True, work, *data), compile_first=True)
         except Exception as e:  # a construct the generator emits but Numba cannot type
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise Unsupported(f"this model (Numba: {first[:200]})") from None
@@ -159,15 +160,13 @@ class NativeModel:
             return jumps_by_two_evaluations(self.log_density, t, forced)
         S = len(t)
         member = {key: np.broadcast_to(np.asarray(m, dtype=bool), (S,)) for key, m in forced.items()}
-        from .guard_tables import force_tables
+        from .guard_tables import force_tables, forced_false
         tables = force_tables({key: np.where(m, 1, -1) for key, m in member.items()}, S)
         if tables is None:
             return self.ref.log_density_jumps(theta, forced)
         forces, lane_force = tables
-        forces_false = forces.copy()        # the same instances, forced false
-        forces_false[..., 1] = np.where(forces[..., 1] == 1, 0, forces[..., 1])
         try:
-            out, finite = self.module.jumps(t, self.work(S), forces, forces_false, lane_force, *self.data)
+            out, finite = self.module.jumps(t, self.work(S), forces, forced_false(forces), lane_force, *self.data)
         except Exception:
             return self.ref.log_density_jumps(theta, forced)
         if not finite:

@@ -58,3 +58,11 @@ def force_tables(force: dict, S: int) -> Optional[tuple[np.ndarray, np.ndarray]]
         if rows:
             forces[k, :len(rows)] = rows
     return forces, lane_force
+
+
+def forced_false(forces: np.ndarray) -> np.ndarray:
+    """The tables ``forces`` with the instances they force true forced false instead (the
+    other world of a jump: jumps.py)."""
+    out = forces.copy()
+    out[..., 1] = np.where(forces[..., 1] == 1, 0, forces[..., 1])
+    return out

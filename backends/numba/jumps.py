@@ -59,11 +59,6 @@ def _site_range(sites: set[int]) -> tuple[int, int]:
     return (min(sites), max(sites)) if sites else (1, 0)
 
 
-def _assigned(body) -> dict[int, N.Variable]:
-    """The variables a list of statements assigns (nested statements included)."""
-    return {id(s.var): s.var for s in N.walk_stmts(body) if isinstance(s, (N.Assign, N.Declare, N.For))}
-
-
 def tainted_variables(body) -> set[int]:
     """ids of the variables whose value may depend on a guard's outcome."""
     tainted: set[int] = set()
@@ -298,7 +293,7 @@ class JumpGen(FunctionGen):
 
     def each_world(self, s, emit):
         """Statement s once per world, each on its own copies; what it assigns is flagged."""
-        assigned = [v for k, v in _assigned([s]).items() if k in self.tainted]
+        assigned = [v for k, v in N.assigned_variables([s]).items() if k in self.tainted]
         for v in assigned:
             self.declare_copies(v)
             if rank(v.type):        # shared storage: world F writes its own copy

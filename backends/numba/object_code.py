@@ -12,11 +12,11 @@ built is loaded back and checked against Numba's result before it is stored.
 """
 from __future__ import annotations
 
-import os
 import struct
-import tempfile
 
 import numpy as np
+
+from ppl.cachedir import write_atomically
 
 from . import object_loader
 from .object_runtime import PROVIDED, RUNTIME_IR, nocopy_reshape_source
@@ -39,11 +39,7 @@ def store(module, module_key: str, data: tuple, work: np.ndarray, dim: int) -> b
         built = False
         packed = object_loader.pack({"unbuilt": f"{type(e).__name__}: {e}"[:500]}, [])
     try:
-        path = object_loader.object_path(module_key)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp_", suffix=".o")
-        with os.fdopen(fd, "wb") as f:
-            f.write(packed)
-        os.replace(tmp, path)
+        write_atomically(object_loader.object_path(module_key), packed)
     except OSError:
         return False
     return built
@@ -96,17 +92,13 @@ def _reshape_helper():
         import llvmlite
         import numba
         path = object_loader.object_path(f"reshape_{numba.__version__}_{llvmlite.__version__}")
-        try:
-            with open(path, "rb") as f:
-                meta, (blob,) = object_loader.unpack(f.read())
-            _reshape = (blob, meta["symbol"])
-        except (OSError, TypeError, ValueError, KeyError):
+        stored = object_loader.stored(path)
+        if stored is not None and "symbol" in stored[0] and len(stored[1]) == 1:
+            _reshape = (stored[1][0], stored[0]["symbol"])
+        else:
             _reshape = _compile_reshape_helper()
             try:
-                fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp_", suffix=".o")
-                with os.fdopen(fd, "wb") as f:
-                    f.write(object_loader.pack({"symbol": _reshape[1]}, [_reshape[0]]))
-                os.replace(tmp, path)
+                write_atomically(path, object_loader.pack({"symbol": _reshape[1]}, [_reshape[0]]))
             except OSError:
                 pass
     return _reshape

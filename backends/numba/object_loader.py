@@ -80,7 +80,8 @@ def unpack(data: bytes):
     return (meta, blobs) if at == len(rest) else None
 
 
-def _stored(path: str):
+def stored(path: str):
+    """(meta, blobs) of an intact file, or None."""
     try:
         with open(path, "rb") as f:
             return unpack(f.read())
@@ -91,7 +92,7 @@ def _stored(path: str):
 def recorded(module_key: str) -> bool:
     """Is there an intact file for the module: an object, or the note that none could be
     built here (object_code.store writes it, so that binds do not try again)?"""
-    return _stored(object_path(module_key)) is not None
+    return stored(object_path(module_key)) is not None
 
 
 def load(module_key: str):
@@ -101,10 +102,10 @@ def load(module_key: str):
     if entry is not None:
         return entry
     try:
-        stored = _stored(path)
-        if stored is None or "unbuilt" in stored[0]:
+        found = stored(path)
+        if found is None or "unbuilt" in found[0]:
             return None
-        entry = GradientEntry(*stored)
+        entry = GradientEntry(*found)
     except Exception:   # unreadable, another layout, llvmlite refusing it: Numba's path
         return None
     _loaded[path] = entry

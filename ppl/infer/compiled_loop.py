@@ -163,15 +163,14 @@ class CompiledLoop:
 def boundary_force_tables(surfaces, m: int):
     """(forces true (K, L, FORCE_WIDTH), forces false (the same, forced false), lane_force (K m,)):
     lane k m + r forces surface k's instances (boundary_kernels' lane order)."""
-    from ppl.backends.numba.guard_tables import FORCE_WIDTH, force_row
+    from ppl.backends.numba.guard_tables import FORCE_WIDTH, force_row, forced_false
     K = len(surfaces)
     width = max(len(s.keys) for s in surfaces)
-    forces = np.full((2, K, width, FORCE_WIDTH), -1, dtype=np.int64)
+    forces = np.full((K, width, FORCE_WIDTH), -1, dtype=np.int64)
     for k, s in enumerate(surfaces):
         for i, key in enumerate(s.keys):
-            forces[0, k, i] = force_row(key, 1)
-            forces[1, k, i] = force_row(key, 0)
-    return forces[0], forces[1], np.repeat(np.arange(K), m)
+            forces[k, i] = force_row(key, 1)
+    return forces, forced_false(forces), np.repeat(np.arange(K), m)
 
 
 class _Chunk:

@@ -26,14 +26,14 @@ def hoist_invariant_choices(program: N.Program) -> None:
 
 
 def _body(stmts: list, assigned) -> None:
-    """``assigned``: ids of the variables the innermost enclosing loop assigns (None: no loop)."""
+    """``assigned``: the variables the innermost enclosing loop assigns, by id (None: no loop)."""
     for s in stmts:
         if isinstance(s, N.For):
             if s.changepoint is None:
-                _body(s.body, _assigned_in(s))
+                _body(s.body, N.assigned_variables([s]))
             continue
         if isinstance(s, (N.ForEach, N.While)):
-            _body(s.body, _assigned_in(s))
+            _body(s.body, N.assigned_variables([s]))
             continue
         if isinstance(s, N.If):
             _body(s.then, assigned)
@@ -47,19 +47,12 @@ def _body(stmts: list, assigned) -> None:
             s.value = _rewrite(s.value, assigned)
 
 
-def _assigned_in(loop) -> set:
-    ids = {id(x.var) for x in N.walk_stmts(loop.body) if isinstance(x, (N.Assign, N.Declare, N.For, N.ForEach))}
-    if isinstance(loop, (N.For, N.ForEach)):
-        ids.add(id(loop.var))
-    return ids
-
-
-def _invariant(e: N.Expr, assigned: set) -> bool:
+def _invariant(e: N.Expr, assigned: dict) -> bool:
     return e.type is not None and e.type.rank == 0 and (
         isinstance(e, N.Const) or (isinstance(e, N.Load) and id(e.var) not in assigned))
 
 
-def _rewrite(e: N.Expr, assigned: set) -> N.Expr:
+def _rewrite(e: N.Expr, assigned: dict) -> N.Expr:
     if isinstance(e, N.Select):
         e.then, e.other = _rewrite(e.then, assigned), _rewrite(e.other, assigned)
         return e

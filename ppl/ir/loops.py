@@ -27,5 +27,4 @@ def independent_iterations(s: N.Stmt, later: list) -> bool:
         return False
     read = {id(e.var) for x in [s, *inside] for ex in N.stmt_exprs(x) for e in N.walk_expr(ex)
             if isinstance(e, N.Load)}
-    assigned_later = {id(x.var) for x in N.walk_stmts(later) if isinstance(x, (N.Assign, N.Declare, N.For))}
-    return not (read & assigned_later)
+    return not (read & N.assigned_variables(later).keys())

@@ -321,3 +321,9 @@ def walk_stmts(body):
         yield s
         for b in sub_bodies(s):
             yield from walk_stmts(b)
+
+
+def assigned_variables(body) -> dict:
+    """The variables a list of statements gives values to (assignments, declarations, loop
+    variables), nested statements included: id -> Variable."""
+    return {id(s.var): s.var for s in walk_stmts(body) if isinstance(s, (Assign, Declare, For, ForEach))}
