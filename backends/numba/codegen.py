@@ -31,16 +31,19 @@ from .aliasing import loaded_variables
 from .changepoint_series import ChangepointSeries
 from .codegen_adjoint import AdjointGen
 from .hoisting import HoistedCalls, loop
+from .loop_versions import LoopVersions
 from .source import Unsupported, Writer, rank
 
 
-class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls):
+class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls, LoopVersions):
     """Generates one function body; ``names`` maps IR variables to identifiers."""
 
     def __init__(self, module, w: Writer, mutated: set[int], differentiating: bool = False,
-                 forcing: bool = False):
+                 forcing: bool = False, checking_once: bool = False):
         self.m = module  # backends.numba.module.ModuleGen
         self.w = w
+        # innermost loops checked once at their entry (loop_versions.py)
+        self.checking_once = checking_once
         # in a gradient function the forward sweep keeps what its reverse sweep needs
         self.differentiating = differentiating
         # a density function takes a table of forced guard instances (runtime_guards.py)
@@ -90,6 +93,7 @@ class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls):
                 raise Unsupported(f"statement {type(s).__name__}", s.span)
             method(s)
             self.forget_evaluated(s)
+            self.statement_written(s)
 
     def forget_evaluated(self, s):
         """Drop the evaluated calls that statement s may have changed: those reading the
@@ -148,14 +152,17 @@ class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls):
         code = self.expr(e)
         return code if rank(e.type) == 0 else f"np.sum({code})"
 
-    def block(self, head: str, body: list):
-        """``head:`` followed by the statements of body (``pass`` keeps an empty body valid)."""
+    def block(self, head: str, body: list, tail=None):
+        """``head:`` followed by the statements of body (``pass`` keeps an empty body valid),
+        then what ``tail()`` writes."""
         self.w(head + ":")
         self.w.indent()
         self.w("pass")
         self.evaluated.clear()      # a loop body runs again after what it assigns
         self.stmts(body)
         self.evaluated.clear()      # temporaries of a body that may not have run
+        if tail is not None:
+            tail()
         self.w.dedent()
 
     def branches(self, cond: str, then: list, other: list):
@@ -171,7 +178,7 @@ class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls):
             self.loop_counters.pop()
             return
         self.loop_counters.append(loop(self.name(s.var), lo, hi, [s.lo, s.hi]))
-        self.block(f"for {self.name(s.var)} in range({lo}, {hi} + 1)", s.body)
+        self.loop_block(f"for {self.name(s.var)} in range({lo}, {hi} + 1)", s, lo, hi)
         self.loop_counters.pop()
 
     def s_If(self, s: N.If):
@@ -228,7 +235,8 @@ class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls):
         if element is not None:
             return element
         base = self.operand(e.base)
-        return f"{base}[{self.index_code([e.indices], e.base.type, e.span, base)}]"
+        base_var = e.base.var if isinstance(e.base, N.Load) else None
+        return f"{base}[{self.index_code([e.indices], e.base.type, e.span, base, base_var)}]"
 
     def param_element(self, e: N.Index) -> str | None:
         """A parameter's element at constant indices within its shape (``sigma[1]``), read once
@@ -400,21 +408,24 @@ class FunctionGen(AdjointGen, ChangepointSeries, HoistedCalls):
         return f"np.sum({self.expr(e)})"
 
     # --------------------------------------------------------------- indices
-    def index_code(self, brackets, base_type, span, base_name) -> str:
+    def index_code(self, brackets, base_type, span, base_name, base_var=None) -> str:
         parts = []
         for bi, items in enumerate(brackets):
             if bi > 0 and any(p[1] != "single" for p in parts):
                 raise Unsupported("indexing after a slice", span)
             for spec in items:
-                parts.append((self.one_index(spec, span, base_name, len(parts)), spec.kind))
+                parts.append((self.one_index(spec, span, base_name, len(parts), base_var), spec.kind))
         return ", ".join(p for p, _ in parts)
 
     def target_index(self, brackets, v, span) -> str:
-        return self.index_code(brackets, v.type, span, self.name(v))
+        return self.index_code(brackets, v.type, span, self.name(v), v)
 
-    def one_index(self, spec: N.IndexSpec, span, base: str, axis: int) -> str:
+    def one_index(self, spec: N.IndexSpec, span, base: str, axis: int, base_var=None) -> str:
         n = f"{base}.shape[{axis}]"
         if spec.kind == "single":
+            plain = self.checked_once(spec, base_var, axis)
+            if plain is not None:
+                return plain
             i = self.operand(spec.lo)
             return f"K_ix({i}, {n})"
         if spec.kind == "all":

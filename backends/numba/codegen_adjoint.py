@@ -19,7 +19,7 @@ class AdjointGen:
     def s_ReverseFor(self, s: D.ReverseFor):
         lo, hi = self.operand(s.lo), self.operand(s.hi)
         self.loop_counters.append(loop(self.name(s.var), lo, hi, [s.lo, s.hi]))
-        self.block(f"for {self.name(s.var)} in range({hi}, {lo} - 1, -1)", s.body)
+        self.loop_block(f"for {self.name(s.var)} in range({hi}, {lo} - 1, -1)", s, lo, hi)
         self.loop_counters.pop()
 
     def s_TapedIf(self, s: TapedIf):

@@ -3,7 +3,9 @@
 ``hoist = (mode, table, offsets, sizes)``: site k's entries are
 ``table[offsets[k]:offsets[k + 1]]``.  Mode 0 reads them; mode 1 notes in
 ``sizes[k]`` how many entries each site needs; mode 2 records the values
-(runtime_hoisting.py, compiled into the generated code).  Plain numpy, apart from
+(runtime_hoisting.py, compiled into the generated code).  In mode 0 ``sizes[k]``
+is how many leading entries of site k were recorded (not NaN): a loop whose
+entries all lie there reads them without checks (loop_versions.py).  Plain numpy, apart from
 the compiled code: a warm start makes the tables through the loaded gradient
 object without importing Numba.
 """
@@ -31,7 +33,11 @@ def tables(n_sites: int, run) -> tuple:
     offsets[1:] = np.cumsum(sizes)
     recording = (RECORD, np.full(int(offsets[-1]), np.nan), offsets, sizes)
     _quietly(run, recording)
-    return (READ, recording[1], offsets, sizes)
+    table = recording[1]
+    for k in range(n_sites):
+        missing = np.flatnonzero(np.isnan(table[offsets[k]:offsets[k + 1]]))
+        sizes[k] = missing[0] if missing.size else offsets[k + 1] - offsets[k]
+    return (READ, table, offsets, sizes)
 
 
 def _quietly(run, hoist):

@@ -36,10 +36,22 @@ class Loop:
     counter: str          # the 0-based iteration count, as code
     extent: str           # the number of iterations, as code
     rectangular: bool     # its bounds read only data: the same extent at every entry
+    last: str             # the last iteration's count, as code
 
 
 def loop(var: str, lo: str, hi: str, bounds: list[N.Expr]) -> Loop:
-    return Loop(f"{var} - {lo}", f"({hi} - {lo} + 1)", all(_reads_only_data(b) for b in bounds))
+    return Loop(f"{var} - {lo}", f"({hi} - {lo} + 1)", all(_reads_only_data(b) for b in bounds),
+                f"({hi} - {lo})")
+
+
+def flat_index(loops: list[Loop], last: bool = False) -> str:
+    """The row-major position of the current iteration of ``loops`` (of the innermost's
+    last iteration with ``last``) in their iteration space, as code."""
+    flat = "0"
+    for k, lp in enumerate(loops):
+        count = lp.last if last and k == len(loops) - 1 else lp.counter
+        flat = count if flat == "0" else f"({flat}) * {lp.extent} + {count}"
+    return flat
 
 
 def _reads_only_data(e) -> bool:
@@ -57,10 +69,10 @@ class HoistedCalls:
         if any(lp is None or not lp.rectangular for lp in loops):
             return None
         site = self.m.hoist_sites.setdefault(key, len(self.m.hoist_sites))
-        flat = "0"
-        for lp in loops:
-            flat = lp.counter if flat == "0" else f"({flat}) * {lp.extent} + {lp.counter}"
-        index = self.tmp(flat)
+        index = self.tmp(flat_index(loops))
+        read = self.table_read(site, index, flat_index(loops, last=True)) if loops else None
+        if read is not None:        # every entry this loop reads is recorded (loop_versions.py)
+            return self.tmp(read)
         value = self.tmp(f"H.lookup(hoist, {site}, {index})")
         self.w(f"if {value} != {value}:")
         self.w.indent()

@@ -95,8 +95,8 @@ def tainted_variables(body) -> set[int]:
 class JumpGen(FunctionGen):
     """Writes ``jump_one``'s body (see the module docstring)."""
 
-    def __init__(self, module, w, mutated, body):
-        super().__init__(module, w, mutated, forcing=True)
+    def __init__(self, module, w, mutated, body, checking_once=False):
+        super().__init__(module, w, mutated, forcing=True, checking_once=checking_once)
         self.tainted = tainted_variables(body)
         self.world = "T"        # whose copies names refer to
         self.single = False     # one world only (inside a branch the worlds take differently)
@@ -279,16 +279,12 @@ class JumpGen(FunctionGen):
             start = self.tmp(f"{lo} + ({'0 if (' + ' or '.join(self.flags) + ') else ' if self.flags else ''}{first})")
         counter = loop(self.name(s.var), lo, hi, [s.lo, s.hi])
         self.loop_counters.append(counter)
-        self.w(f"for {self.name(s.var)} in range({start}, {hi} + 1):")
-        self.w.indent()
-        self.w("pass")
-        self.evaluated.clear()
-        self.stmts(s.body)
-        self.evaluated.clear()
-        # (the flags of variables first assigned after this loop are still 0 here)
-        self.w(f"if {counter.counter} >= {last} and not ({' or '.join(self.flags) or 'False'}):")
-        self.w("    return jump")
-        self.w.dedent()
+
+        def end_when_done():
+            # (the flags of variables first assigned after this loop are still 0 here)
+            self.w(f"if {counter.counter} >= {last} and not ({' or '.join(self.flags) or 'False'}):")
+            self.w("    return jump")
+        self.loop_block(f"for {self.name(s.var)} in range({start}, {hi} + 1)", s, lo, hi, end_when_done)
         self.loop_counters.pop()
 
     def each_world(self, s, emit):

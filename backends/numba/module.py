@@ -157,14 +157,18 @@ class ModuleGen:
     def source(self) -> str:
         p = self.program
         # density
-        wd = Writer()
-        fd = FunctionGen(self, wd, mutated_variables([*p.transformed_parameters, *p.model]), forcing=True)
-        wd("target = 0.0")
-        self.constrain(wd, fd, keep=False)
-        fd.stmts(p.transformed_parameters)
-        fd.stmts(p.model)
-        wd("return target")
-        density_lines = wd.lines
+        density_body = [*p.transformed_parameters, *p.model]
+
+        def density(checking_once):
+            wd = Writer()
+            fd = FunctionGen(self, wd, mutated_variables(density_body), forcing=True, checking_once=checking_once)
+            wd("target = 0.0")
+            self.constrain(wd, fd, keep=False)
+            fd.stmts(p.transformed_parameters)
+            fd.stmts(p.model)
+            wd("return target")
+            return drop_dead_temporaries(wd.lines), fd
+        density_lines, density_checked, fd = self.two_versions(density)
         density_stacks = list(self.stack_inits)
         density_locals = dict(self.local_inits)
         density_batched = self.batched
@@ -172,53 +176,57 @@ class ModuleGen:
         self.stack_inits = []
         self.local_inits = {}
         self.batched = BatchedProducts(self.slots, self.name)
-        wg = Writer()
         bound_stmts = [st for _, stmts in self.gp.bound_reverse.values() for st in stmts]
-        fg = FunctionGen(self, wg, mutated_variables([*self.gp.forward, *self.gp.reverse, *bound_stmts]),
-                         differentiating=True)
-        wg("target = 0.0")
-        wg("seed = 1.0")
-        self.constrain(wg, fg, keep=True)
-        fg.stmts(self.gp.forward)
-        fg.stmts(self.gp.reverse)
-        self.transform_vjps(wg, fg)
-        wg("return target")
-        grad_lines = drop_dead_temporaries(wg.lines)
-        density_lines = drop_dead_temporaries(density_lines)
+        mutated = mutated_variables([*self.gp.forward, *self.gp.reverse, *bound_stmts])
+
+        def gradient(checking_once):
+            wg = Writer()
+            fg = FunctionGen(self, wg, mutated, differentiating=True, checking_once=checking_once)
+            wg("target = 0.0")
+            wg("seed = 1.0")
+            self.constrain(wg, fg, keep=True)
+            fg.stmts(self.gp.forward)
+            fg.stmts(self.gp.reverse)
+            self.transform_vjps(wg, fg)
+            wg("return target")
+            return drop_dead_temporaries(wg.lines), fg
+        grad_lines, grad_checked, fg = self.two_versions(gradient)
         grad_stacks, grad_locals, grad_batched = self.stack_inits, self.local_inits, self.batched
-        jump_lines, jump_locals, jump_batched = self.jump_function() if p.guards else (None, {}, None)
+        jump_lines, jump_checked, jump_locals, jump_batched = \
+            self.jump_function() if p.guards else (None, None, {}, None)
         out = [HEADER]
         da = self.data_args()
-        out.append(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})")
         dbuf = "".join(f", {n}" for n in fd.buffers)
         gbuf = "".join(f", {n}" for n in fg.buffers)
-        out.append(f"def density_one(theta, jacobian, force{da}, hoist{density_batched.arguments()}{dbuf}):")
-        out += _stack_init_lines(density_stacks, density_locals, density_lines)
-        out += density_lines
-        out.append("")
-        out.append(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})")
+        out += _function_versions(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})",
+                                  "density_one", f"theta, jacobian, force{da}, hoist{density_batched.arguments()}{dbuf}",
+                                  _stack_init_lines(density_stacks, density_locals, density_lines),
+                                  density_lines, density_checked)
         tapes, tape_lines, tape_growth = _tapes(grad_stacks, grad_lines)
-        out.append(f"def gradient_one(theta, grad, jacobian{da}, hoist{grad_batched.arguments()}{tapes}{gbuf}):")
-        out += _stack_init_lines([], grad_locals, [])
-        out += [f"    {name}_n = 0" for name, r, _ in grad_stacks if r == 0]
-        out += ["    branches_n = 0"] if "branches" in tapes else []
-        out += grad_lines
-        out.append("")
+        grad_head = [*_stack_init_lines([], grad_locals, []),
+                     *[f"    {name}_n = 0" for name, r, _ in grad_stacks if r == 0],
+                     *(["    branches_n = 0"] if "branches" in tapes else [])]
+        out += _function_versions(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})",
+                                  "gradient_one", f"theta, grad, jacobian{da}, hoist{grad_batched.arguments()}{tapes}{gbuf}",
+                                  grad_head, grad_lines, grad_checked)
         derived = density_batched.transposed() | grad_batched.transposed()
         if jump_lines is not None:
             derived |= jump_batched.transposed()
-            out.append(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})")
-            out.append(f"def jump_one(theta, force, force_false{da}, hoist{jump_batched.arguments()}):")
-            out += _stack_init_lines([], jump_locals, jump_lines)
-            out += jump_lines
-            out.append("")
+            # called from one place, for a few lanes of little work each: a call's arguments
+            # (every array's fields) cost as much as the work, so it is inlined there
+            out += _function_versions(f"@njit(cache=True, inline='always', fastmath={FASTMATH_SOURCE})",
+                                      "jump_one", f"theta, force, force_false{da}, hoist{jump_batched.arguments()}",
+                                      _stack_init_lines([], jump_locals, jump_lines), jump_lines, jump_checked)
         derived = sorted(derived)
-        out += _batch_function("density", da, density_batched, derived, buffers=fd.buffers)
-        out += _batch_function("forced_density", da, density_batched, derived, buffers=fd.buffers)
+        out += _batch_function("density", da, density_batched, derived, buffers=fd.buffers,
+                               checked=density_checked is not None)
+        out += _batch_function("forced_density", da, density_batched, derived, buffers=fd.buffers,
+                               checked=density_checked is not None)
         out += _batch_function("gradient", da, grad_batched, derived, (tapes + gbuf, tape_lines, tape_growth),
+                               checked=grad_checked is not None,
                                buffers=fg.buffers)
         if jump_lines is not None:
-            out += _batch_function("jumps", da, jump_batched, derived)
+            out += _batch_function("jumps", da, jump_batched, derived, checked=jump_checked is not None)
         position = {self.name(v): i for i, v in enumerate(self.data_vars)}
         users = [density_batched, grad_batched] + ([jump_batched] if jump_lines is not None else [])
         prepare = (tuple(position[x] for x in derived),
@@ -235,37 +243,70 @@ class ModuleGen:
 
 
     def jump_function(self):
-        """(jump_one's body lines, its local definitions, its batched products), or Nones when
-        the model has something jumps.py does not handle (then the forced densities are used)."""
+        """(jump_one's body lines, those of its checked version or None (two_versions), its
+        local definitions, its batched products), or Nones when the model has something
+        jumps.py does not handle (then the forced densities are used)."""
         p = self.program
         self.stack_inits, self.local_inits = [], {}
         self.batched = BatchedProducts(self.slots, self.name)
-        w = Writer()
         body = [*p.transformed_parameters, *p.model]
-        try:
-            fj = JumpGen(self, w, mutated_variables(body), body)
+
+        def jump(checking_once):
+            w = Writer()
+            fj = JumpGen(self, w, mutated_variables(body), body, checking_once=checking_once)
             w("target = 0.0")
             w("jump = 0.0")
             w("jacobian = False")
             self.constrain(w, fj, keep=False)
             fj.stmts(body)
+            w("return jump")
+            return drop_dead_temporaries(w.lines), fj
+        try:
+            lines, checked, _ = self.two_versions(jump)
         except Unsupported:
-            return None, {}, None
+            return None, None, {}, None
         if self.stack_inits:
-            return None, {}, None
-        w("return jump")
-        return drop_dead_temporaries(w.lines), dict(self.local_inits), self.batched
+            return None, None, {}, None
+        return lines, checked, dict(self.local_inits), self.batched
+
+    def two_versions(self, generate):
+        """(lines, lines of the checked version or None, the generator) of one function:
+        ``generate(checking_once)`` writes it (lines, FunctionGen), with its innermost loops
+        checked once at their entry (NaN when a check fails: loop_versions.py), or checked
+        everywhere.  Both versions make the same tapes and sites."""
+        stacks = list(self.stack_inits)
+        lines, gen = generate(True)
+        if not gen.checked_once_loops:
+            return lines, None, gen
+        tapes, self.stack_inits = self.stack_inits, stacks
+        checked, _ = generate(False)
+        if self.stack_inits != tapes:
+            raise AssertionError("the checked version of a function makes other tapes")
+        return lines, checked, gen
+
+
+def _function_versions(decorator: str, name: str, params: str, head: list[str], lines: list[str],
+                       checked: list[str] | None) -> list[str]:
+    """The source of function ``name(params)`` (head: its local definitions), and of
+    ``name_checked`` when it has a checked version (ModuleGen.two_versions)."""
+    out = [decorator, f"def {name}({params}):", *head, *lines, ""]
+    if checked is None:
+        return out
+    plain = decorator.replace(" inline='always',", "")      # the checked version is the rare path
+    return out + [plain, f"def {name}_checked({params}):", *head, *checked, ""]
 
 
 def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list,
-                    tapes=("", [], []), buffers=None) -> list[str]:
+                    tapes=("", [], []), buffers=None, checked=False) -> list[str]:
     """``density(thetas, jacobian, work, <data>, <derived>)`` / ``gradient(...)``: the
     per-draw function over a batch (S, d), with the batched products around the loop.
     ``forced_density(thetas, jacobian, work, forces, lane_force, ...)``: the density of
     draw s with the guard instances of table ``forces[lane_force[s]]`` forced
     (runtime_guards.py).  ``tapes``: the gradient's tapes (_tapes), made once per batch;
     ``buffers``: other arrays the per-draw function takes, name -> shape (changepoint
-    tables), made once per batch too."""
+    tables), made once per batch too; ``checked``: the per-draw function has a checked
+    version, run on the draws it gave NaN (loop_versions.py; deferred adjoints it added
+    to are cleared first)."""
     dd = "".join(f", {x}_T" for x in derived)
     forcing = {"forced_density": ", forces, lane_force", "jumps": ", forces, forces_false, lane_force"}.get(kind, "")
     head = f"def {kind}(thetas, work{forcing}{da}{dd}, hoist, tape_room):" if kind == "jumps" else \
@@ -278,21 +319,22 @@ def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list,
         lines.append(f"    natural = np.empty((0, {FORCE_WIDTH}), dtype=np.int64)")
     lines += [f"    {n} = np.empty({shape})" for n, shape in (buffers or {}).items()]
     lines += batched.before_loop()
-    lines.append("    for s in range(S):")
     if kind == "gradient":
-        call = f"gradient_one(thetas[s], grads[s], jacobian{da}, hoist"
+        one, args = "gradient_one", f"thetas[s], grads[s], jacobian{da}, hoist"
     elif kind == "jumps":
-        call = f"jump_one(thetas[s], forces[lane_force[s]], forces_false[lane_force[s]]{da}, hoist"
+        one, args = "jump_one", f"thetas[s], forces[lane_force[s]], forces_false[lane_force[s]]{da}, hoist"
     else:
         force = "forces[lane_force[s]]" if forcing else "natural"
-        call = f"density_one(thetas[s], jacobian, {force}{da}, hoist"
+        one, args = "density_one", f"thetas[s], jacobian, {force}{da}, hoist"
     if kind != "gradient":
-        call += "".join(f", {n}" for n in (buffers or {}))
-    lines.append(f"        out[s] = {call}{batched.row_arguments()}{tapes[0]})")
-    if kind == "gradient":      # a draw that filled a tape: again, on longer tapes
-        lines += ["        while tape_full[0]:", "            tape_full[0] = 0"]
-        lines += [f"            {ln}" for ln in tapes[2]]
-        lines.append(f"            out[s] = {call}{batched.row_arguments()}{tapes[0]})")
+        args += "".join(f", {n}" for n in (buffers or {}))
+    args += batched.row_arguments() + tapes[0]
+    lines.append("    for s in range(S):")
+    lines += _call_lines(kind, f"{one}({args})", tapes[2], "        ")
+    if checked:     # the draws where a loop's checks failed (loop_versions.py)
+        lines += ["    for s in range(S):", "        if out[s] != out[s]:"]
+        lines += [f"            {n}_all[s][...] = 0.0" for n in batched.adjoints.values()]
+        lines += _call_lines(kind, f"{one}_checked({args})", tapes[2], "            ")
     if kind == "gradient":
         lines += batched.after_loop()
         # scalar tests: the array forms cost Numba a second of compiling per process
@@ -305,6 +347,16 @@ def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list,
         lines += ["    finite = True", "    for s in range(S):",
                   "        finite = finite and math.isfinite(out[s])",
                   "    return out, finite"]
+    return lines
+
+
+def _call_lines(kind: str, call: str, growth: list[str], indent: str) -> list[str]:
+    """``out[s] = call``; for a gradient, again on longer tapes while the draw fills one."""
+    lines = [f"{indent}out[s] = {call}"]
+    if kind == "gradient":
+        lines += [f"{indent}while tape_full[0]:", f"{indent}    tape_full[0] = 0"]
+        lines += [f"{indent}    {ln}" for ln in growth]
+        lines.append(f"{indent}    out[s] = {call}")
     return lines
 
 
@@ -325,21 +377,27 @@ def _untaped_declarations(forward, reverse) -> set[int]:
 _TEMP_DEF = re.compile(r"^\s*((?:v__t|_e)\d+) = ")
 _SUM_DEF = re.compile(r"^\s*(_acc\d+) = 0\.0$")
 _LOOKUP_DEF = re.compile(r"^(\s*)(_e\d+) = H\.lookup\(")
+_RECORDED_DEF = re.compile(r"^\s*(_h\d+) = H\.recorded\(")
+_RECORDED_CHECK = re.compile(r"^\s*(_ok\d+) = \1 and .* < (_h\d+)\.shape\[0\]$")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def drop_dead_temporaries(lines: list[str]) -> list[str]:
     """Remove assignments to temporaries nobody reads (the reverse sweep recomputes
     every smooth sub-expression; those only a derivative rule with ``out`` needs are
-    dead otherwise), and fused sums nobody reads (``_accN = 0.0``, its loop and the
+    dead otherwise: a temporary nobody reads, however many lines assign it), and fused sums nobody reads (``_accN = 0.0``, its loop and the
     loop's one ``_accN += ...`` line: the reverse sweep's recomputed log densities), and
     lookups of hoisted values nobody reads (the lookup, and the ``if`` computing a missing
-    entry).  Temporaries are assigned once and have no side effects."""
+    entry; a table a loop's checked-once version no longer reads, and its check:
+    loop_versions.py).  Temporaries are assigned once and have no side effects."""
     while True:
         counts: dict[str, int] = {}
+        defs: dict[str, int] = {}     # assignments (a loop's two versions assign the same)
         for line in lines:
             for w in _WORD.findall(line):
                 counts[w] = counts.get(w, 0) + 1
+            if m := _TEMP_DEF.match(line):
+                defs[m.group(1)] = defs.get(m.group(1), 0) + 1
         keep = []
         skip = 0
         block = None            # the indentation of a dead lookup's ``if`` block being dropped
@@ -355,7 +413,10 @@ def drop_dead_temporaries(lines: list[str]) -> list[str]:
                     and lines[i + 1] == f"{m.group(1)}if {m.group(2)} != {m.group(2)}:":
                 block, skip = m.group(1), 1     # read only by its own ``if``
                 continue
-            if (m := _TEMP_DEF.match(ln)) and counts[m.group(1)] == 1:
+            if (m := _TEMP_DEF.match(ln)) and counts[m.group(1)] == defs[m.group(1)]:
+                continue
+            if ((m := _RECORDED_DEF.match(ln)) and counts[m.group(1)] == 2) or \
+                    ((m := _RECORDED_CHECK.match(ln)) and counts[m.group(2)] == 2):
                 continue
             if (m := _SUM_DEF.match(ln)) and counts[m.group(1)] == 2:
                 skip = 2     # the loop header and its body line

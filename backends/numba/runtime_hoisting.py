@@ -18,6 +18,13 @@ def lookup(hoist, site, flat):
     return table[offsets[site] + flat]
 
 
+@njit(cache=True, inline="always")
+def recorded(hoist, site):
+    """Site ``site``'s leading entries that are recorded (none unless reading)."""
+    mode, table, offsets, sizes = hoist
+    return table[offsets[site]:offsets[site] + (sizes[site] if mode == READ else 0)]
+
+
 @njit(cache=True)
 def note(hoist, site, flat, value):
     """``value``, computed in place; sized or recorded when that is the mode."""
