@@ -156,17 +156,36 @@ model {
 
 
 def test_a_table_the_binding_run_only_partly_filled_is_not_read_unchecked():
-    """The bind records the hoisted lgamma only where its branch was taken: the table lacks
-    entries, the unchecked version is not taken, and every draw (whichever branches it
-    takes) agrees with the reference."""
+    """The bind records the hoisted lgamma only where its branch was taken at the recording
+    draws (z > 30 is beyond them): the table lacks entries, the unchecked version is not
+    taken, and every draw, whichever branches it takes, agrees with the reference."""
     m = ppl.compile(PARTLY_REACHED, path="partly.ppl")
-    data = {"N": 8, "y": [3, 1, 4, 1, 5, 9, 2, 6], "c": np.linspace(-1.5, 1.5, 8).tolist()}
+    c = [-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 30.0, 40.0]
+    data = {"N": 8, "y": [3, 1, 4, 1, 5, 9, 2, 6], "c": c}
     bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")
     assert bn.backend == "numba" and _checked_once(bn._native.source, "gradient_one")
     mode, table, offsets, sizes = bn._native.data[-2]
     assert 0 < max(sizes) < data["N"]      # the entries recorded: some, not all N
     rng = np.random.default_rng(8)
-    theta = np.column_stack([rng.normal(size=40), rng.normal(scale=2, size=40)])
+    theta = np.column_stack([rng.normal(size=40), np.concatenate([rng.normal(scale=2, size=30),
+                                                                  rng.uniform(25, 45, size=10)])])
+    lp, g = bn.log_density_gradient(theta)
+    lp_r, g_r = br.log_density_gradient(theta)
+    assert _rel(lp, lp_r) < 1e-10 and _rel(g, g_r) < 1e-10
+
+
+def test_the_tables_are_recorded_at_draws_that_take_other_branches():
+    """Recorded at the origin alone, the table would hold the 4 entries with c[n] < 0; the
+    other recording draws (z up to 1.89) take the branch for every n here: the table is
+    complete, so the loop reads it unchecked, and the gradient agrees with the reference."""
+    from ppl.backends.numba.executor import recording_draws
+    m = ppl.compile(PARTLY_REACHED, path="partly.ppl")
+    data = {"N": 8, "y": [3, 1, 4, 1, 5, 9, 2, 6], "c": np.linspace(-1.5, 1.5, 8).tolist()}
+    assert recording_draws(2)[:, 1].max() > 1.5 and recording_draws(2)[0, 1] == 0
+    bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")
+    mode, table, offsets, sizes = bn._native.data[-2]
+    assert max(sizes) == data["N"]
+    theta = np.random.default_rng(2).normal(scale=2, size=(20, 2))
     lp, g = bn.log_density_gradient(theta)
     lp_r, g_r = br.log_density_gradient(theta)
     assert _rel(lp, lp_r) < 1e-10 and _rel(g, g_r) < 1e-10

@@ -308,7 +308,7 @@ def test_forced_guards_in_nested_loops_and_whole_sites():
 def test_hoisted_data_only_calls_against_the_reference():
     """Data-only library calls and count-model normalising terms get tables filled once per
     bind (backends/numba/hoisting.py).  Here: a call under a parametric branch (the recording
-    run at theta = 0 does not reach it for all iterations), a triangular loop nest (no table),
+    draws do not reach it for n = 1: a < -12 there), a triangular loop nest (no table),
     a two-deep rectangular one, and a model that rejects at the recording point (its tables
     stay partly empty): every value agrees with the reference, and the tables are used."""
     src = ("data { int N; array[N] int y; vector[N] x; }\nparameters { real a; real b; }\n"
@@ -318,15 +318,16 @@ def test_hoisted_data_only_calls_against_the_reference():
            "  for (i in 1:N) for (j in 1:i) target += -0.01 * square(b - log1p(i * j));\n"
            "  for (i in 1:N) for (j in 1:2) target += -0.01 * square(a - sqrt(i + j));\n"
            "  if (a > 2.5) reject(\"a = \", a); }\n")
-    data = {"N": 5, "y": [0, 3, 1, 4, 2], "x": [-1.0, -0.5, 0.2, 0.5, 1.5]}
+    data = {"N": 5, "y": [0, 3, 1, 4, 2], "x": [-12.5, -0.5, 0.2, 0.5, 1.5]}
     m = ppl.compile(src, path="hoist.ppl")
     bn, br = m.bind(data, backend="numba"), m.bind(data, backend="numpy")
     module = bn._native.module
     mode, table, offsets, sizes = bn._native.data[-2]
     assert module.HOIST_SITES >= 4 and mode == 0
     assert sizes[0] == 5 and np.all(np.isfinite(table[offsets[0]:offsets[1]]))
-    assert np.isnan(table).any()           # the branch not taken at theta = 0 left entries empty
+    assert np.isnan(table).any()           # the branch not taken where recorded left an entry empty
     theta = np.random.default_rng(4).uniform(-2, 2, size=(40, 2))
+    theta[:5, 0] = -13.0                   # these draws compute it
     lp, g, _ = module.gradient(theta, True, bn._native.work(40), *bn._native.data)
     lp_r, g_r = br.log_density_gradient(theta)
     assert _rel(lp, lp_r) < 1e-10 and _rel(g, g_r) < 1e-10

@@ -13,7 +13,7 @@ def mutated_variables(stmts) -> set[int]:
     """ids of the variables (adjoints included) some statement updates in place:
     indexed assignments and pops, adjoint accumulation and zeroing."""
     out: set[int] = set()
-    for s in _walk(stmts):
+    for s in all_statements(stmts):
         if isinstance(s, (N.Assign, D.Pop)) and s.indices:
             out.add(id(s.var))
         elif isinstance(s, (D.Accumulate, D.ZeroAdjoint)):
@@ -37,10 +37,11 @@ def loaded_variables(e) -> set[int]:
     return out
 
 
-def _walk(stmts):
+def all_statements(stmts):
+    """Every statement of stmts, nested ones included, those of the AD program too."""
     for s in stmts:
         yield s
         for attr in ("body", "then", "other"):
             inner = getattr(s, attr, None)
             if isinstance(inner, list):
-                yield from _walk(inner)
+                yield from all_statements(inner)

@@ -41,6 +41,18 @@ def generated_source(bound):
     return ModuleGen(p, bound.slots, data_vars, gradient_program(p)).source(), data_vars
 
 
+
+RECORDING_DRAWS = 5
+
+
+def recording_draws(dim: int) -> np.ndarray:
+    """The draws (unconstrained) the hoisted calls' tables are recorded at: the origin and a
+    few spread around it (a fixed seed: the same tables every bind), so that sites under
+    branches the origin does not take are reached too, and their loops read them unchecked
+    (loop_versions.py)."""
+    spread = np.random.default_rng(0).normal(scale=2.0, size=(RECORDING_DRAWS - 1, dim))
+    return np.vstack([np.zeros((1, dim)), spread])
+
 class NativeModel:
     def __init__(self, bound, use_object: bool = True):
         self.ref = bound
@@ -63,16 +75,22 @@ class NativeModel:
     def _bind_data(self, prepare, sites: int, gradient, compile_first: bool = False):
         """The functions' data: the bound data, the derived data ``prepare`` describes, then
         the tables of the ``sites`` hoisted calls, recorded by ``gradient(data, thetas,
-        work)`` at one draw, and the length of the gradient's tapes (grown by the generated
-        code when a draw needs more).  ``compile_first``: call it on an empty batch first,
+        work)`` at a few draws (RECORDING_DRAWS), and the length of the gradient's tapes
+        (grown by the generated code when a draw needs more).  ``compile_first``: call it on an empty batch first,
         so that an error compiling it is raised (the recording runs swallow errors)."""
         self.work_per_draw, derived = prepared(self.data, prepare)
         data = self.data + derived
         tape_room = np.array([1024], dtype=np.int64)
         if compile_first:
             gradient(data + (hoist_tables.empty(sites), tape_room), np.zeros((0, self.dim)), self._work)
-        at = np.zeros((1, self.dim))
-        hoist = hoist_tables.tables(sites, lambda h: gradient(data + (h, tape_room), at, self.work(1)))
+
+        def run(hoist):
+            for at in recording_draws(self.dim):
+                try:
+                    gradient(data + (hoist, tape_room), at[None], self.work(1))
+                except Exception:   # a rejection, an index out of range: the reference reports those
+                    pass
+        hoist = hoist_tables.tables(sites, run)
         self.data = data + (hoist, tape_room)
 
     def _bind_entry(self):

@@ -31,25 +31,18 @@ from dataclasses import dataclass, field
 
 from ppl.ir import nodes as N
 
-def _statements(body):
-    """Every statement of body, nested ones included, AD program statements too."""
-    for s in body:
-        yield s
-        for attr in ("body", "then", "other"):
-            inner = getattr(s, attr, None)
-            if isinstance(inner, list):
-                yield from _statements(inner)
+from .aliasing import all_statements
 
 
 def _has_loops(body) -> bool:
-    return any(isinstance(getattr(s, "body", None), list) for s in _statements(body))
+    return any(isinstance(getattr(s, "body", None), list) for s in all_statements(body))
 
 
 def _assigning(body) -> dict[int, list]:
     """The statements of body that give a variable a value, by the variable's id (its
     ``var``, or ``adj`` for an adjoint; a tape's push only reads its variable)."""
     out: dict[int, list] = {}
-    for s in _statements(body):
+    for s in all_statements(body):
         for attr in ("var", "adj"):
             v = getattr(s, attr, None)
             if isinstance(v, N.Variable) and type(s).__name__ != "Push":
