@@ -15,7 +15,8 @@ before the loop starts:
   within its site's recorded prefix (in read mode the tables' ``sizes`` hold
   how many leading entries are recorded: hoist_tables.py).
 
-So each generated function comes in two versions.  ``f`` writes such loops
+So the gradient and jump functions come in two versions (the density, for the
+ELBO's estimates and forced densities, is not worth the compiling).  ``f`` writes such loops
 with plain indices and table reads, after their checks; where a check fails it
 returns NaN at once (nothing is written before a function returns).  The batch
 function then runs ``f_checked``, the function as it was, on the draws that

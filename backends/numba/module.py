@@ -156,19 +156,16 @@ class ModuleGen:
 
     def source(self) -> str:
         p = self.program
-        # density
-        density_body = [*p.transformed_parameters, *p.model]
-
-        def density(checking_once):
-            wd = Writer()
-            fd = FunctionGen(self, wd, mutated_variables(density_body), forcing=True, checking_once=checking_once)
-            wd("target = 0.0")
-            self.constrain(wd, fd, keep=False)
-            fd.stmts(p.transformed_parameters)
-            fd.stmts(p.model)
-            wd("return target")
-            return drop_dead_temporaries(wd.lines), fd
-        density_lines, density_checked, fd = self.two_versions(density)
+        # density (checked everywhere: it serves the ELBO's estimates and the forced densities,
+        # where a second version would cost more compiling than it saves)
+        wd = Writer()
+        fd = FunctionGen(self, wd, mutated_variables([*p.transformed_parameters, *p.model]), forcing=True)
+        wd("target = 0.0")
+        self.constrain(wd, fd, keep=False)
+        fd.stmts(p.transformed_parameters)
+        fd.stmts(p.model)
+        wd("return target")
+        density_lines = drop_dead_temporaries(wd.lines)
         density_stacks = list(self.stack_inits)
         density_locals = dict(self.local_inits)
         density_batched = self.batched
@@ -201,7 +198,7 @@ class ModuleGen:
         out += _function_versions(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})",
                                   "density_one", f"theta, jacobian, force{da}, hoist{density_batched.arguments()}{dbuf}",
                                   _stack_init_lines(density_stacks, density_locals, density_lines),
-                                  density_lines, density_checked)
+                                  density_lines, None)
         tapes, tape_lines, tape_growth = _tapes(grad_stacks, grad_lines)
         grad_head = [*_stack_init_lines([], grad_locals, []),
                      *[f"    {name}_n = 0" for name, r, _ in grad_stacks if r == 0],
@@ -218,10 +215,8 @@ class ModuleGen:
                                       "jump_one", f"theta, force, force_false{da}, hoist{jump_batched.arguments()}",
                                       _stack_init_lines([], jump_locals, jump_lines), jump_lines, jump_checked)
         derived = sorted(derived)
-        out += _batch_function("density", da, density_batched, derived, buffers=fd.buffers,
-                               checked=density_checked is not None)
-        out += _batch_function("forced_density", da, density_batched, derived, buffers=fd.buffers,
-                               checked=density_checked is not None)
+        out += _batch_function("density", da, density_batched, derived, buffers=fd.buffers)
+        out += _batch_function("forced_density", da, density_batched, derived, buffers=fd.buffers)
         out += _batch_function("gradient", da, grad_batched, derived, (tapes + gbuf, tape_lines, tape_growth),
                                checked=grad_checked is not None,
                                buffers=fg.buffers)
