@@ -24,7 +24,8 @@ from .cumulative import CUMULATIVE, KERNELS, UPPER
 
 # ------------------------------------------------------------ elementwise
 # name -> (value template, (derivative template per argument...))
-# log_mix's e^a and e^b over e^max(a, b), and theta e^a + (1 - theta) e^b over it
+# log_mix#3's e^a and e^b over e^max(a, b) (1 for the larger, exp(-|a - b|) for the other: one
+# exp, no overflow), and theta e^a + (1 - theta) e^b over it: all three derivatives from these
 _EA = "(({1} >= {2}) + ({1} < {2}) * np.exp(-np.abs({1} - {2})))"
 _EB = "(({1} < {2}) + ({1} >= {2}) * np.exp(-np.abs({1} - {2})))"
 _MIX = f"({{0}} * {_EA} + (1.0 - {{0}}) * {_EB})"
@@ -73,8 +74,6 @@ FUNCTIONS = {
     # the weights exp(a - logaddexp(a, b)) as 1 / (1 + exp(b - a)): no need for the value
     "log_sum_exp#2": ("K.logaddexp({0}, {1})", ("{g} / (1.0 + np.exp({1} - {0}))", "{g} / (1.0 + np.exp({0} - {1}))")),
     "log_sum_exp#1": ("K.log_sum_exp({0})", ("{g} * np.exp({0} - {out})",)),
-    # e^a and e^b scaled by e^-max(a, b) (1 for the larger, exp(-|a - b|) for the other: one exp,
-    # no overflow) give all three derivatives of log(theta e^a + (1 - theta) e^b)
     "log_mix#3": ("K.logaddexp(np.log({0}) + {1}, np.log1p(-{0}) + {2})",
                   (f"{{g}} * ({_EA} - {_EB}) / {_MIX}", f"{{g}} * {{0}} * {_EA} / {_MIX}",
                    f"{{g}} * (1.0 - {{0}}) * {_EB} / {_MIX}")),

@@ -41,7 +41,6 @@ def generated_source(bound):
     return ModuleGen(p, bound.slots, data_vars, gradient_program(p)).source(), data_vars
 
 
-
 RECORDING_DRAWS = 5
 
 
@@ -52,6 +51,7 @@ def recording_draws(dim: int) -> np.ndarray:
     (loop_versions.py)."""
     spread = np.random.default_rng(0).normal(scale=2.0, size=(RECORDING_DRAWS - 1, dim))
     return np.vstack([np.zeros((1, dim)), spread])
+
 
 class NativeModel:
     def __init__(self, bound, use_object: bool = True):
@@ -75,17 +75,19 @@ class NativeModel:
     def _bind_data(self, prepare, sites: int, gradient, compile_first: bool = False):
         """The functions' data: the bound data, the derived data ``prepare`` describes, then
         the tables of the ``sites`` hoisted calls, recorded by ``gradient(data, thetas,
-        work)`` at a few draws (RECORDING_DRAWS), and the length of the gradient's tapes
-        (grown by the generated code when a draw needs more).  ``compile_first``: call it on an empty batch first,
-        so that an error compiling it is raised (the recording runs swallow errors)."""
+        work)`` at a few draws (recording_draws), and the length of the gradient's tapes
+        (grown by the generated code when a draw needs more).  ``compile_first``: call it on
+        an empty batch first, so that an error compiling it is raised (the recording runs
+        swallow errors)."""
         self.work_per_draw, derived = prepared(self.data, prepare)
         data = self.data + derived
         tape_room = np.array([1024], dtype=np.int64)
         if compile_first:
             gradient(data + (hoist_tables.empty(sites), tape_room), np.zeros((0, self.dim)), self._work)
+        draws = recording_draws(self.dim)
 
         def run(hoist):
-            for at in recording_draws(self.dim):
+            for at in draws:
                 try:
                     gradient(data + (hoist, tape_room), at[None], self.work(1))
                 except Exception:   # a rejection, an index out of range: the reference reports those

@@ -70,7 +70,7 @@ class HoistedCalls:
             return None
         site = self.m.hoist_sites.setdefault(key, len(self.m.hoist_sites))
         index = self.tmp(flat_index(loops))
-        read = self.table_read(site, index, flat_index(loops, last=True)) if loops else None
+        read = self.table_read(site, index, flat_index(loops, last=True))
         if read is not None:        # every entry this loop reads is recorded (loop_versions.py)
             return self.tmp(read)
         value = self.tmp(f"H.lookup(hoist, {site}, {index})")

@@ -195,25 +195,23 @@ class ModuleGen:
         da = self.data_args()
         dbuf = "".join(f", {n}" for n in fd.buffers)
         gbuf = "".join(f", {n}" for n in fg.buffers)
-        out += _function_versions(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})",
-                                  "density_one", f"theta, jacobian, force{da}, hoist{density_batched.arguments()}{dbuf}",
+        out += _function_versions("density_one", f"theta, jacobian, force{da}, hoist{density_batched.arguments()}{dbuf}",
                                   _stack_init_lines(density_stacks, density_locals, density_lines),
                                   density_lines, None)
         tapes, tape_lines, tape_growth = _tapes(grad_stacks, grad_lines)
         grad_head = [*_stack_init_lines([], grad_locals, []),
                      *[f"    {name}_n = 0" for name, r, _ in grad_stacks if r == 0],
                      *(["    branches_n = 0"] if "branches" in tapes else [])]
-        out += _function_versions(f"@njit(cache=True, fastmath={FASTMATH_SOURCE})",
-                                  "gradient_one", f"theta, grad, jacobian{da}, hoist{grad_batched.arguments()}{tapes}{gbuf}",
+        out += _function_versions("gradient_one", f"theta, grad, jacobian{da}, hoist{grad_batched.arguments()}{tapes}{gbuf}",
                                   grad_head, grad_lines, grad_checked)
         derived = density_batched.transposed() | grad_batched.transposed()
         if jump_lines is not None:
             derived |= jump_batched.transposed()
             # called from one place, for a few lanes of little work each: a call's arguments
             # (every array's fields) cost as much as the work, so it is inlined there
-            out += _function_versions(f"@njit(cache=True, inline='always', fastmath={FASTMATH_SOURCE})",
-                                      "jump_one", f"theta, force, force_false{da}, hoist{jump_batched.arguments()}",
-                                      _stack_init_lines([], jump_locals, jump_lines), jump_lines, jump_checked)
+            out += _function_versions("jump_one", f"theta, force, force_false{da}, hoist{jump_batched.arguments()}",
+                                      _stack_init_lines([], jump_locals, jump_lines), jump_lines, jump_checked,
+                                      inline=True)
         derived = sorted(derived)
         out += _batch_function("density", da, density_batched, derived, buffers=fd.buffers)
         out += _batch_function("forced_density", da, density_batched, derived, buffers=fd.buffers)
@@ -280,15 +278,18 @@ class ModuleGen:
         return lines, checked, gen
 
 
-def _function_versions(decorator: str, name: str, params: str, head: list[str], lines: list[str],
-                       checked: list[str] | None) -> list[str]:
-    """The source of function ``name(params)`` (head: its local definitions), and of
-    ``name_checked`` when it has a checked version (ModuleGen.two_versions)."""
-    out = [decorator, f"def {name}({params}):", *head, *lines, ""]
+def _function_versions(name: str, params: str, head: list[str], lines: list[str],
+                       checked: list[str] | None, inline: bool = False) -> list[str]:
+    """The source of the per-draw function ``name(params)`` (head: its local definitions),
+    inlined where it is called with ``inline``, and of ``name_checked`` when it has a checked
+    version (ModuleGen.two_versions), never inlined: it is the rare path."""
+    def decorator(inlined):
+        inlining = ", inline='always'" if inlined else ""
+        return f"@njit(cache=True{inlining}, fastmath={FASTMATH_SOURCE})"
+    out = [decorator(inline), f"def {name}({params}):", *head, *lines, ""]
     if checked is None:
         return out
-    plain = decorator.replace(" inline='always',", "")      # the checked version is the rare path
-    return out + [plain, f"def {name}_checked({params}):", *head, *checked, ""]
+    return out + [decorator(False), f"def {name}_checked({params}):", *head, *checked, ""]
 
 
 def _batch_function(kind: str, da: str, batched: BatchedProducts, derived: list,
@@ -380,19 +381,16 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def drop_dead_temporaries(lines: list[str]) -> list[str]:
     """Remove assignments to temporaries nobody reads (the reverse sweep recomputes
     every smooth sub-expression; those only a derivative rule with ``out`` needs are
-    dead otherwise: a temporary nobody reads, however many lines assign it), and fused sums nobody reads (``_accN = 0.0``, its loop and the
+    dead otherwise), and fused sums nobody reads (``_accN = 0.0``, its loop and the
     loop's one ``_accN += ...`` line: the reverse sweep's recomputed log densities), and
     lookups of hoisted values nobody reads (the lookup, and the ``if`` computing a missing
     entry; a table a loop's checked-once version no longer reads, and its check:
     loop_versions.py).  Temporaries are assigned once and have no side effects."""
     while True:
         counts: dict[str, int] = {}
-        defs: dict[str, int] = {}     # assignments (a loop's two versions assign the same)
         for line in lines:
             for w in _WORD.findall(line):
                 counts[w] = counts.get(w, 0) + 1
-            if m := _TEMP_DEF.match(line):
-                defs[m.group(1)] = defs.get(m.group(1), 0) + 1
         keep = []
         skip = 0
         block = None            # the indentation of a dead lookup's ``if`` block being dropped
@@ -408,7 +406,7 @@ def drop_dead_temporaries(lines: list[str]) -> list[str]:
                     and lines[i + 1] == f"{m.group(1)}if {m.group(2)} != {m.group(2)}:":
                 block, skip = m.group(1), 1     # read only by its own ``if``
                 continue
-            if (m := _TEMP_DEF.match(ln)) and counts[m.group(1)] == defs[m.group(1)]:
+            if (m := _TEMP_DEF.match(ln)) and counts[m.group(1)] == 1:
                 continue
             if ((m := _RECORDED_DEF.match(ln)) and counts[m.group(1)] == 2) or \
                     ((m := _RECORDED_CHECK.match(ln)) and counts[m.group(2)] == 2):
